@@ -1,0 +1,98 @@
+# ecgx build. `make` builds the library (static, shared, pkg-config) and the
+# CLI; `make test` runs the suite; `make demo` sets up and runs the main job.
+# A sanitizer build lives in its own tree: `make BUILD=build-asan SAN=1 test`.
+
+BUILD   ?= build
+CC      ?= cc
+SAN     ?=
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+OPT     ?= -O2 -march=native
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+DEFS    := -D_GNU_SOURCE
+INCS    := -Iinclude -Isrc -I/usr/include/x86_64-linux-gnu/openblas-pthread
+ifeq ($(SAN),1)
+  OPT   := -O1 -g -fno-omit-frame-pointer
+  SANFL := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+CFLAGS  ?=
+CFLAGS  += -std=c11 $(OPT) -g $(WARN) $(DEFS) $(INCS) -fPIC -fopenmp $(SANFL)
+LDLIBS  := -lopenblas -lcjson -lspng -lz -lm -lpthread -fopenmp $(SANFL)
+
+LIB_SRC   := $(sort $(wildcard src/*/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_SRC  := $(sort $(wildcard tools/*.c))
+TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
+
+.PHONY: all lib test tests bench demo deps fuzz fuzz-build clean install
+all: lib $(BUILD)/ecgx
+
+lib: $(BUILD)/libecgx.a $(BUILD)/libecgx.so $(BUILD)/ecgx.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libecgx.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libecgx.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libecgx.so.0 -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ecgx.pc: Makefile
+	@mkdir -p $(BUILD)
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ecgx\nDescription: explainable deep learning for the 12-lead ECG\nVersion: %s\nLibs: -L$${libdir} -lecgx\nLibs.private: %s\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' '$(VERSION)' '$(LDLIBS)' > $@
+
+$(BUILD)/ecgx: $(TOOL_OBJ) $(BUILD)/libecgx.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libecgx.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libecgx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libecgx.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libecgx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libecgx.a $(LDLIBS)
+
+tests: $(TEST_BIN) $(BUILD)/ecgx
+test: tests
+	@ECGX_BIN=$(abspath $(BUILD)/ecgx) sh tests/run.sh $(BUILD)/tests
+
+bench: $(BENCH_BIN) $(BUILD)/ecgx
+
+# Fuzz targets: clang's libFuzzer, with ASan+UBSan, over the library sources.
+FUZZ_DIR   := build-fuzz
+FUZZ_FLAGS := -std=c11 -O1 -g $(DEFS) $(INCS) -fsanitize=fuzzer,address,undefined -fopenmp
+FUZZ_SECONDS ?= 30
+fuzz-build: $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
+$(FUZZ_DIR)/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(FUZZ_DIR)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) -lopenblas -lcjson -lspng -lz -lm
+fuzz: fuzz-build
+	@sh fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+deps:
+	sh scripts/setup-deps.sh
+
+demo: deps all
+	sh scripts/demo.sh $(BUILD)
+
+install: lib $(BUILD)/ecgx
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/ecgx $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(BUILD)/libecgx.a $(BUILD)/libecgx.so $(DESTDIR)$(PREFIX)/lib
+	install -m 644 include/ecgx/*.h $(DESTDIR)$(PREFIX)/include/ecgx
+	install -m 644 $(BUILD)/ecgx.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/ecgx $(DESTDIR)$(PREFIX)/bin
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)

@@ -1,0 +1,122 @@
+/* A minimal test harness. A test program runs its cases with RUN(fn), counts
+ * failed checks, and exits 0 (pass), 1 (fail) or 77 (skipped: data or a tool
+ * it needs is absent, and it says which). */
+#ifndef ECGX_TEST_CHECK_H
+#define ECGX_TEST_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ecgx/common.h"
+
+static int check_failures;
+static int check_count;
+
+#define CHECK(cond)                                                                          \
+    do {                                                                                     \
+        check_count++;                                                                       \
+        if (!(cond)) {                                                                       \
+            check_failures++;                                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);         \
+        }                                                                                    \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                                 \
+    do {                                                                                     \
+        check_count++;                                                                       \
+        if (!(cond)) {                                                                       \
+            check_failures++;                                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);         \
+            fprintf(stderr, __VA_ARGS__);                                                    \
+            fputc('\n', stderr);                                                             \
+        }                                                                                    \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                                \
+    do {                                                                                     \
+        double check_a_ = (double)(a), check_b_ = (double)(b);                               \
+        check_count++;                                                                       \
+        if (!(fabs(check_a_ - check_b_) <= (tol))) {                                         \
+            check_failures++;                                                                \
+            fprintf(stderr, "%s:%d: CHECK_NEAR failed: %s = %.9g, %s = %.9g, tol %g\n",       \
+                    __FILE__, __LINE__, #a, check_a_, #b, check_b_, (double)(tol));          \
+        }                                                                                    \
+    } while (0)
+
+/* A call that must succeed (return >= 0); prints ecgx_last_error() if not. */
+#define CHECK_OK(call)                                                                       \
+    do {                                                                                     \
+        int check_rc_ = (call);                                                              \
+        check_count++;                                                                       \
+        if (check_rc_ < 0) {                                                                 \
+            check_failures++;                                                                \
+            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #call,        \
+                    check_rc_, ecgx_last_error());                                           \
+        }                                                                                    \
+    } while (0)
+
+#define RUN(fn)                                                                              \
+    do {                                                                                     \
+        int before_ = check_failures;                                                        \
+        fn();                                                                                \
+        fprintf(stderr, "  %-40s %s\n", #fn, check_failures == before_ ? "ok" : "FAILED");  \
+    } while (0)
+
+static inline int check_finish(void)
+{
+    fprintf(stderr, "  %d checks, %d failed\n", check_count, check_failures);
+    return check_failures ? 1 : 0;
+}
+
+/* Exit code that tells the runner the test was skipped. */
+#define SKIP_EXIT 77
+#define SKIP(...)                                                                            \
+    do {                                                                                     \
+        fprintf(stderr, "SKIP: ");                                                           \
+        fprintf(stderr, __VA_ARGS__);                                                        \
+        fputc('\n', stderr);                                                                 \
+        exit(SKIP_EXIT);                                                                     \
+    } while (0)
+
+/* Path of the shared real-data folder (ECGX_DATA, else ../shared/data from
+ * the repository root), or NULL when it is absent. */
+static inline const char *shared_data_dir(void)
+{
+    static char buf[4096];
+    const char *env = getenv("ECGX_DATA");
+    const char *p = env && *env ? env : "../shared/data";
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) return NULL;
+    snprintf(buf, sizeof buf, "%s", p);
+    return buf;
+}
+
+/* Path of a subfolder of the shared data; skips the whole test program when
+ * it is absent. */
+static inline const char *require_shared_data(const char *sub, char *buf, size_t n)
+{
+    const char *d = shared_data_dir();
+    if (!d) SKIP("../shared/data is absent (set ECGX_DATA to the real-data folder)");
+    snprintf(buf, n, "%s/%s", d, sub);
+    struct stat st;
+    if (stat(buf, &st) != 0) SKIP("%s is absent", buf);
+    return buf;
+}
+
+/* A fresh scratch directory for a test's files (removed by the runner). */
+static inline const char *test_tmpdir(void)
+{
+    static char dir[256];
+    if (!dir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/ecgx-test-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(dir)) { perror("mkdtemp"); exit(1); }
+    }
+    return dir;
+}
+
+#endif

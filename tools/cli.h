@@ -1,0 +1,34 @@
+/* Shared helpers for the ecgx command line. */
+#ifndef ECGX_TOOLS_CLI_H
+#define ECGX_TOOLS_CLI_H
+
+#include <stdio.h>
+
+#define EXIT_OK 0
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+
+#define CMD(name, fn, summary) int fn(int argc, char **argv);
+#include "commands.h"
+#undef CMD
+
+/* Print "ecgx <cmd>: <library error>" and return EXIT_BAD_INPUT. */
+int cli_fail(const char *cmd);
+/* Print "ecgx <cmd>: <message>" and a hint to use --help; return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* True when argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+/* Option parsing for "--name value" and "--name=value". Returns 1 and sets
+ * *value when argv[*i] is that option (advancing *i past a separate value),
+ * 0 when it is another argument, -1 (after printing) when the value is missing. */
+int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **value);
+int cli_opt_double(const char *cmd, int argc, char **argv, int *i, const char *name, double *out, int *err);
+int cli_opt_int(const char *cmd, int argc, char **argv, int *i, const char *name, int *out, int *err);
+
+#endif

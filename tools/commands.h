@@ -1,0 +1,4 @@
+/* The CLI's commands: one line each, CMD(name, function, one-line summary).
+ * Each command lives in tools/cmd_<name>.c and follows the exit-code rule:
+ * 0 ok, 1 bad input (a one-line error naming the file and what is wrong),
+ * 2 usage. */
