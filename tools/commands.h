@@ -2,3 +2,4 @@
  * Each command lives in tools/cmd_<name>.c and follows the exit-code rule:
  * 0 ok, 1 bad input (a one-line error naming the file and what is wrong),
  * 2 usage. */
+CMD("bench", cmd_bench, "time the neural-network engine (resnet1d_wang) against the sgemm peak and PyTorch")
