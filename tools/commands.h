@@ -3,3 +3,4 @@
  * 0 ok, 1 bad input (a one-line error naming the file and what is wrong),
  * 2 usage. */
 CMD("bench", cmd_bench, "time the neural-network engine (resnet1d_wang) against the sgemm peak and PyTorch")
+CMD("train", cmd_train, "train a 1-D CNN on ECG folders (PTB-XL benchmark recipe)")
