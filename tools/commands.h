@@ -4,3 +4,5 @@
  * 2 usage. */
 CMD("bench", cmd_bench, "time the neural-network engine (resnet1d_wang) against the sgemm peak and PyTorch")
 CMD("train", cmd_train, "train a 1-D CNN on ECG folders (PTB-XL benchmark recipe)")
+CMD("predict", cmd_predict, "class probabilities for ECG records from a trained model")
+CMD("eval", cmd_eval, "per-class and macro AUROC of a model on a data split")
