@@ -219,6 +219,7 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
     int spike_w = 2 * (int)(0.006 * fs) + 1;
     if (spike_w > 15) spike_w = 15;
     double best_q = -1, wsum = 0;
+    int best_lead = 0;
     for (int l = 0; l < n_leads; l++) {
         memcpy(el, leads[l], sizeof *el * (size_t)n);
         ecgx_dsp_sanitize(el, n);
@@ -237,7 +238,7 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
         q = q * q;
         for (int64_t i = 0; i < n; i++) e[i] += (float)(q * el[i] / peak);
         wsum += q;
-        if (q > best_q) { best_q = q; memcpy(best_y, y, sizeof *y * (size_t)n); }
+        if (q > best_q) { best_q = q; best_lead = l; }
     }
     if (wsum <= 0) goto done; /* every lead flat */
     for (int64_t i = 0; i < n; i++) e[i] = (float)(e[i] / wsum);
@@ -254,7 +255,13 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
     d.npk = 0.5 * mean0 / (double)n0;
     if ((rc = run_thresholds(&d, c, nc))) goto done;
 
-    /* refine each beat to the largest deflection of the clearest lead */
+    /* refine each beat to the largest deflection of the clearest lead, seen
+     * through 8-40 Hz: the QRS keeps its peak there while atrial
+     * fibrillatory waves (4-9 Hz) and T waves cannot pull it aside */
+    memcpy(el, leads[best_lead], sizeof *el * (size_t)n);
+    ecgx_dsp_sanitize(el, n);
+    despike(el, n, spike_w, best_y);
+    if ((rc = ecgx_filter_butter(best_y, n, fs, 2, ECGX_BANDPASS, 1, fs * 0.45 < 40 ? fs * 0.45 : 40))) goto done;
     int64_t r = (int64_t)(0.08 * fs);
     for (int b = 0; b < d.n_beats; b++) {
         int64_t a = clamp64(d.beats[b] - r, 0, n - 1), z = clamp64(d.beats[b] + r, 0, n - 1), at = d.beats[b];
