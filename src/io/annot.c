@@ -69,6 +69,7 @@ int ecgx_annot_parse(const uint8_t *b, size_t len, const char *src, ecgx_annotat
                 if (!cur->aux) { rc = ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", src); break; }
                 memcpy(cur->aux, b + pos, (size_t)i);
                 cur->aux[i] = '\0';
+                cur->aux_len = i;
                 pos += padded;
             }
             continue;
@@ -135,7 +136,7 @@ int ecgx_annot_encode(const ecgx_annotations *ann, const char *src, uint8_t **bu
             rc = ecgx_error(ECGX_ERR_ARG, "%s: annotation %d: sample %lld out of range", src, k, (long long)a->sample);
         else if (a->subtype < -512 || a->subtype > 511 || a->num < -512 || a->num > 511 || a->chan < 0 || a->chan > 1023)
             rc = ecgx_error(ECGX_ERR_ARG, "%s: annotation %d: subtype/num must be in -512..511, chan in 0..1023", src, k);
-        else if (a->aux && strlen(a->aux) > 1023)
+        else if (a->aux && (strlen(a->aux) > 1023 || a->aux_len > 1023))
             rc = ecgx_error(ECGX_ERR_ARG, "%s: annotation %d: aux text longer than 1023 bytes", src, k);
         if (rc) break;
         int64_t delta = a->sample - prev;
@@ -155,8 +156,10 @@ int ecgx_annot_encode(const ecgx_annotations *ann, const char *src, uint8_t **bu
         if (!rc && a->subtype != 0) rc = put_word(&w, SUB, a->subtype);
         if (!rc && a->chan != chan) rc = put_word(&w, CHN, a->chan);
         if (!rc && a->num != num) rc = put_word(&w, NUM, a->num);
-        if (!rc && a->aux && a->aux[0]) {
+        if (!rc && a->aux && (a->aux[0] || a->aux_len > 0)) {
+            /* the stored length, never past the string's own NUL */
             size_t n = strlen(a->aux);
+            if (a->aux_len > 0 && (size_t)a->aux_len <= n + 1) n = (size_t)a->aux_len;
             rc = put_word(&w, AUX, (int)n);
             if (!rc) rc = put(&w, a->aux, n);
             if (!rc && (n & 1)) rc = put(&w, "", 1);
