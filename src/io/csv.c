@@ -94,7 +94,8 @@ static int parse_value(const char *s, const char *e, float *out)
     buf[n] = '\0';
     if (strcasecmp_ascii(buf, "nan") == 0) { *out = NAN; return 0; }
     double v;
-    if (ecgx_parse_double(buf, &v) || fabs(v) > 3.0e38) return -1;
+    /* doubles from FLT_MAX + half a float ulp up would become inf as a float */
+    if (ecgx_parse_double(buf, &v) || fabs(v) >= 3.4028235677973366e+38) return -1;
     *out = (float)v;
     return 0;
 }
@@ -164,6 +165,8 @@ int ecgx_csv_parse(const char *text, size_t len, double fs, const char *src, ecg
 int ecgx_csv_read(const char *path, double fs, ecgx_record **out)
 {
     *out = NULL;
+    if (!(fs > 0) || fs > 1e6)
+        return ecgx_error(ECGX_ERR_ARG, "%s: a CSV file carries no sampling rate; pass one in (0, 1e6] Hz (--fs)", path);
     char *text;
     size_t len;
     int rc = ecgx_read_file(path, ECGX_IO_TEXT_LIMIT, &text, &len);
