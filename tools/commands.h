@@ -2,3 +2,4 @@
  * Each command lives in tools/cmd_<name>.c and follows the exit-code rule:
  * 0 ok, 1 bad input (a one-line error naming the file and what is wrong),
  * 2 usage. */
+CMD("compare", cmd_compare, "compare two models' predictions: AUROC, bootstrap CIs, DeLong test")
