@@ -242,12 +242,17 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
     ecgx_sos *bp = NULL;
     double f2 = fs * 0.4 < 40 ? fs * 0.4 : 40;
     if ((rc = ecgx_butter(2, ECGX_BANDPASS, 0.5, f2, fs, &bp))) goto fail;
+    float *xs[ECGX_MAX_LEADS];
     for (int l = 0; l < nl; l++) {
-        float *xl = x + (int64_t)l * n, *dl = d + (int64_t)l * n;
-        memcpy(xl, ecgx_record_lead(rec, l), sizeof *xl * (size_t)n);
-        ecgx_dsp_sanitize(xl, n);
-        if ((rc = ecgx_sos_filtfilt(bp, xl, n))) { ecgx_sos_free(bp); goto fail; }
-        dl[0] = n > 0 ? 0 : 0;
+        xs[l] = x + (int64_t)l * n;
+        memcpy(xs[l], ecgx_record_lead(rec, l), sizeof *x * (size_t)n);
+        ecgx_dsp_sanitize(xs[l], n);
+    }
+    if ((rc = ecgx_sos_filtfilt_leads(bp, xs, nl, n))) { ecgx_sos_free(bp); goto fail; }
+    for (int l = 0; l < nl; l++) {
+        const float *xl = xs[l];
+        float *dl = d + (int64_t)l * n;
+        dl[0] = 0;
         if (n > 1) dl[n - 1] = 0;
         for (int64_t i = 1; i + 1 < n; i++) dl[i] = 0.5f * (xl[i + 1] - xl[i - 1]);
     }
