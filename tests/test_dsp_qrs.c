@@ -6,6 +6,7 @@
 #include "ecgx/delineate.h"
 #include "ecgx/dsp.h"
 #include "ecgx/qrs.h"
+#include "dsp/despike.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -228,8 +229,32 @@ static void test_bad_input(void)
     ecgx_record_free(r);
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_despike(void)
+{
+    /* every width against sorting the window, edges repeating the end samples */
+    float x[200], y[200], win[15];
+    for (int i = 0; i < 200; i++) x[i] = (float)(int)(urand() * 9);
+    for (int w = 1; w <= 15; w += 2) {
+        ecgx_despike(x, 200, w, y);
+        int bad = 0;
+        for (int i = 0; i < 200; i++) {
+            for (int k = 0; k < w; k++) { int j = i - w / 2 + k; win[k] = x[j < 0 ? 0 : j > 199 ? 199 : j]; }
+            qsort(win, (size_t)w, sizeof *win, cmp_float);
+            bad += y[i] != win[w / 2];
+        }
+        CHECK_MSG(bad == 0, "width %d: %d wrong medians", w, bad);
+    }
+}
+
 int main(void)
 {
+    RUN(test_despike);
     RUN(test_detection);
     RUN(test_delineation_synthetic);
     RUN(test_bad_input);
