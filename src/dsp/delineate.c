@@ -140,7 +140,11 @@ static void t_lead(const lead_ctx *c, int64_t qoff, int64_t r, int64_t rr, int64
     int64_t ka = qoff + ms(fs, 30);
     if (pk - ka < 3 || kb - pk < 3) return;
     w->peak = pk;
-    w->onset = knee(x, ka, pk, sign);
+    /* the knee alone lands late where the ST segment bends slowly; LUDB's
+     * onsets sit on average midway between the QRS offset and the T peak, so
+     * the two estimates are averaged */
+    int64_t mid = qoff + (pk - qoff) / 2;
+    w->onset = (knee(x, ka, pk, sign) + mid) / 2;
     w->offset = knee(x, pk, kb, sign);
 }
 
@@ -333,8 +337,9 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
         ecgx_beat *g = &f->beats[b];
         for (int w = 0; w < ECGX_N_WAVES; w++) {
             if (w == ECGX_WAVE_QRS) continue;
-            /* LUDB's annotators mark one P and T per beat across leads: the
-             * leads take the global boundaries and keep their own peaks */
+            /* LUDB's annotators mark P and T per lead but consistently across
+             * leads: each lead keeps its own fiducials within 20 ms of the
+             * global ones */
             int64_t shrink = ms(fs, 20);
             for (int l = 0; l < nl; l++) {
                 ecgx_wave *lw = &f->per_lead[(int64_t)l * n_peaks + b].wave[w];
@@ -344,6 +349,7 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
                 if (lw->offset >= 0) lw->offset = g->wave[w].offset + clampi(lw->offset - g->wave[w].offset, -shrink, shrink);
                 else lw->offset = g->wave[w].offset;
                 if (lw->peak < 0) lw->peak = g->wave[w].peak;
+                else lw->peak = g->wave[w].peak + clampi(lw->peak - g->wave[w].peak, -shrink, shrink);
             }
         }
     }
