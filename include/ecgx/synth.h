@@ -119,6 +119,43 @@ const char *ecgx_synth_condition_code(int cond);
 /* Parse "lbbb,ste" into a condition mask; "normal" gives NORMAL's flag. */
 int ecgx_synth_conditions_parse(const char *list, unsigned *out);
 
+/* ---- Files (through the io module; every file written atomically) ---- */
+
+/* Generate one record and write it with its ground truth:
+ *   OUT.hea, OUT.dat   WFDB format 16 in mV; "#Dx:" names the conditions
+ *   OUT.fid            global fiducials as a WFDB annotation file in LUDB's
+ *                      style: "(" onset, peak ("p" P, "N" or "V" QRS, "t" T),
+ *                      ")" offset
+ *   OUT.i ... OUT.v6   the same per lead (LUDB's names), when per_lead is set
+ *   OUT.truth.json     conditions, resolved parameters, seed, per-beat
+ *                      fiducials (global and per lead) and the evidence of
+ *                      each condition as per-lead [start, end) sample intervals
+ * rec/fid may be NULL; otherwise they receive what was written. */
+int ecgx_synth_write(const char *out, const ecgx_synth_options *opt, int per_lead, ecgx_record **rec,
+                     ecgx_fiducials **fid);
+
+#define ECGX_SYNTH_MAX_CLASSES 64
+
+typedef struct ecgx_synth_dataset_options {
+    int n;                          /* number of records */
+    int n_classes;                  /* records cycle through the classes: balanced */
+    unsigned classes[ECGX_SYNTH_MAX_CLASSES]; /* condition masks, e.g. AVB1|STE */
+    ecgx_synth_options base;        /* fs, duration, noise, vary...; its seed seeds the set */
+    int per_lead;                   /* also the per-lead annotation files */
+    int quiet;                      /* no progress on stderr */
+} ecgx_synth_dataset_options;
+
+/* Write a data set into the folder `dir` (created if absent): records
+ * synth_00000 ... each with its ground truth as ecgx_synth_write, and
+ * labels.csv: "record,split,filename,<CODE>..." with one 0/1 column per
+ * condition used (NORM, AVB1, ...); split train/val/test 80/10/10,
+ * stratified by class and fixed by the seed; filename relative to dir,
+ * without extension. Record i's seed is derived from (base seed, i). */
+int ecgx_synth_write_dataset(const char *dir, const ecgx_synth_dataset_options *d);
+
+/* The seed record i of a data set gets (53 bits: exact in JSON). */
+uint64_t ecgx_synth_dataset_seed(uint64_t base, int i);
+
 #ifdef __cplusplus
 }
 #endif
