@@ -15,19 +15,27 @@
 
 #define PI 3.14159265358979323846
 
+/* sin(wt + p) = sin(wt) cos(p) + cos(wt) sin(p): the trigonometry is done
+ * once per sample and shared by the leads, which differ only in phase. */
 static void baseline_wander(const ecgx_synth_options *o, int64_t n, double *noise)
 {
     synth_rng r;
     synth_rng_seed(&r, o->seed, SYNTH_STREAM_BW);
     double f_slow = 0.05 + 0.07 * synth_uniform(&r);
+    double c1[SYNTH_N_INDEP], s1[SYNTH_N_INDEP], c2[SYNTH_N_INDEP], s2[SYNTH_N_INDEP];
     for (int l = 0; l < SYNTH_N_INDEP; l++) {
         double p1 = 2 * PI * synth_uniform(&r), p2 = 2 * PI * synth_uniform(&r);
-        double g = 0.6 + 0.4 * synth_uniform(&r); /* leads see the breathing differently */
-        double *x = noise + (size_t)l * (size_t)n;
-        for (int64_t s = 0; s < n; s++) {
-            double t = (double)s / o->fs;
-            x[s] += o->bw_amp * g * (0.65 * sin(2 * PI * o->resp_rate * t + p1) + 0.35 * sin(2 * PI * f_slow * t + p2));
-        }
+        double g = o->bw_amp * (0.6 + 0.4 * synth_uniform(&r)); /* leads see the breathing differently */
+        c1[l] = 0.65 * g * cos(p1);
+        s1[l] = 0.65 * g * sin(p1);
+        c2[l] = 0.35 * g * cos(p2);
+        s2[l] = 0.35 * g * sin(p2);
+    }
+    for (int64_t s = 0; s < n; s++) {
+        double t = (double)s / o->fs, a1 = 2 * PI * o->resp_rate * t, a2 = 2 * PI * f_slow * t;
+        double sa1 = sin(a1), ca1 = cos(a1), sa2 = sin(a2), ca2 = cos(a2);
+        for (int l = 0; l < SYNTH_N_INDEP; l++)
+            noise[(size_t)l * (size_t)n + (size_t)s] += sa1 * c1[l] + ca1 * s1[l] + sa2 * c2[l] + ca2 * s2[l];
     }
 }
 
@@ -58,11 +66,15 @@ static void powerline(const ecgx_synth_options *o, int64_t n, double *noise)
 {
     synth_rng r;
     synth_rng_seed(&r, o->seed, SYNTH_STREAM_PL);
-    double w = 2 * PI * o->pl_freq / o->fs;
+    double w = 2 * PI * o->pl_freq / o->fs, cp[SYNTH_N_INDEP], sp[SYNTH_N_INDEP];
     for (int l = 0; l < SYNTH_N_INDEP; l++) {
         double p = 2 * PI * synth_uniform(&r);
-        double *x = noise + (size_t)l * (size_t)n;
-        for (int64_t s = 0; s < n; s++) x[s] += o->pl_amp * sin(w * (double)s + p);
+        cp[l] = o->pl_amp * cos(p);
+        sp[l] = o->pl_amp * sin(p);
+    }
+    for (int64_t s = 0; s < n; s++) {
+        double a = w * (double)s, sa = sin(a), ca = cos(a);
+        for (int l = 0; l < SYNTH_N_INDEP; l++) noise[(size_t)l * (size_t)n + (size_t)s] += sa * cp[l] + ca * sp[l];
     }
 }
 
