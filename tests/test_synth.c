@@ -426,8 +426,10 @@ static void test_lvh(void)
             if (!g.rec) continue;
             const ecgx_beat *x = &g.fid->beats[g.fid->n_beats / 2];
             int64_t a = x->r - (int64_t)(0.08 * g.rec->fs), z = x->r + (int64_t)(0.08 * g.rec->fs);
-            double sv1 = 0, rv5 = 0, rv6 = 0;
+            double sv1 = 0, rv5 = 0, rv6 = 0, ravl = 0, sv3 = 0;
             for (int64_t s = a; s <= z; s++) {
+                ravl = fmax(ravl, ecgx_record_lead(g.rec, ECGX_LEAD_AVL)[s]);
+                sv3 = fmax(sv3, -ecgx_record_lead(g.rec, ECGX_LEAD_V3)[s]);
                 sv1 = fmax(sv1, -ecgx_record_lead(g.rec, ECGX_LEAD_V1)[s]);
                 rv5 = fmax(rv5, ecgx_record_lead(g.rec, ECGX_LEAD_V5)[s]);
                 rv6 = fmax(rv6, ecgx_record_lead(g.rec, ECGX_LEAD_V6)[s]);
@@ -435,6 +437,9 @@ static void test_lvh(void)
             double sok = sv1 + fmax(rv5, rv6);
             if (lvh) CHECK_MSG(sok > 3.5, "LVH seed %llu: Sokolow-Lyon %.2f mV", (unsigned long long)seed, sok);
             else CHECK_MSG(sok < 3.5, "normal seed %llu: Sokolow-Lyon %.2f mV", (unsigned long long)seed, sok);
+            /* Cornell voltage RaVL + SV3, at the women's threshold of 2.0 mV */
+            if (lvh) CHECK_MSG(ravl + sv3 > 2.0, "LVH seed %llu: Cornell %.2f mV", (unsigned long long)seed, ravl + sv3);
+            else CHECK_MSG(ravl + sv3 < 2.0, "normal seed %llu: Cornell %.2f mV", (unsigned long long)seed, ravl + sv3);
             drop(&g);
         }
     }

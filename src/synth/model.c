@@ -261,6 +261,9 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
     } else {
         qrs_normal(&m->qrs_n);
         add_event(&m->t_n, ECGX_WAVE_T, 0.27, 0.042, 0.33, 0.65, 0.6, 0.4);
+        /* LVH: the enlarged left ventricle turns the QRS leftward and up
+         * (toward aVL: the R in aVL of Cornell's criterion) */
+        if (c >> ECGX_SYNTH_LVH & 1u) rotate_template(&m->qrs_n, cos(-25 * DEG), sin(-25 * DEG));
     }
 
     /* PVC focus (unifocal for the record): right-ventricular outflow tract
