@@ -348,6 +348,84 @@ static void test_qrs_width(void)
     }
 }
 
+/* A normal 12-lead: P and T upright in II, rS in V1, qR in V6, negative aVR. */
+static void test_normal_morphology(void)
+{
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        gen g;
+        ecgx_synth_options o = ecgx_synth_options_default();
+        o.seed = seed;
+        o.vary = seed > 1;
+        CHECK_OK(ecgx_synth_generate(&o, &g.rec, &g.fid, &g.mask));
+        if (!g.rec) continue;
+        const ecgx_beat *b = &g.fid->beats[3];
+        double mn[12], mx[12];
+        for (int l = 0; l < 12; l++) {
+            const float *x = ecgx_record_lead(g.rec, l);
+            mn[l] = mx[l] = 0;
+            for (int64_t s = b->wave[ECGX_WAVE_QRS].onset; s <= b->wave[ECGX_WAVE_QRS].offset; s++) {
+                mn[l] = fmin(mn[l], x[s]);
+                mx[l] = fmax(mx[l], x[s]);
+            }
+        }
+        const float *ii = ecgx_record_lead(g.rec, ECGX_LEAD_II);
+        CHECK(ii[b->wave[ECGX_WAVE_P].peak] > 0.05 && ii[b->wave[ECGX_WAVE_T].peak] > 0.1);
+        CHECK_MSG(-mn[ECGX_LEAD_V1] > 2 * mx[ECGX_LEAD_V1] && mx[ECGX_LEAD_V1] > 0.05, "V1 r %.2f S %.2f",
+                  mx[ECGX_LEAD_V1], mn[ECGX_LEAD_V1]);
+        CHECK_MSG(mx[ECGX_LEAD_V6] > 4 * -mn[ECGX_LEAD_V6], "V6 R %.2f q/s %.2f", mx[ECGX_LEAD_V6], mn[ECGX_LEAD_V6]);
+        CHECK(-mn[ECGX_LEAD_AVR] > 2 * mx[ECGX_LEAD_AVR]);
+        CHECK(mx[ECGX_LEAD_II] > 0.7 && mx[ECGX_LEAD_II] < 2.0);
+        drop(&g);
+    }
+}
+
+/* The morphology that defines each block, read from the signal. */
+static void test_bbb_morphology(void)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        gen l, r;
+        ecgx_synth_options o = ecgx_synth_options_default();
+        o.seed = seed;
+        o.vary = 1;
+        o.conditions = ECGX_SYNTH_FLAG(ECGX_SYNTH_LBBB);
+        CHECK_OK(ecgx_synth_generate(&o, &l.rec, &l.fid, &l.mask));
+        o.conditions = ECGX_SYNTH_FLAG(ECGX_SYNTH_RBBB);
+        CHECK_OK(ecgx_synth_generate(&o, &r.rec, &r.fid, &r.mask));
+        if (!l.rec || !r.rec) { drop(&l); drop(&r); continue; }
+        /* LBBB: no septal q in V6 (first deflection upward), dominant broad S in V1,
+         * T discordant: negative in V6, positive in V1 */
+        const ecgx_beat *b = &l.fid->beats[3];
+        const float *v1 = ecgx_record_lead(l.rec, ECGX_LEAD_V1), *v6 = ecgx_record_lead(l.rec, ECGX_LEAD_V6);
+        int64_t on = b->wave[ECGX_WAVE_QRS].onset, off = b->wave[ECGX_WAVE_QRS].offset, pk6 = on;
+        for (int64_t s = on; s <= off; s++) if (v6[s] > v6[pk6]) pk6 = s;
+        double q6 = 0, mn1 = 0, mx1 = 0;
+        for (int64_t s = on; s <= pk6; s++) q6 = fmin(q6, v6[s]);
+        for (int64_t s = on; s <= off; s++) { mn1 = fmin(mn1, v1[s]); mx1 = fmax(mx1, v1[s]); }
+        CHECK_MSG(q6 > -0.05 && v6[pk6] > 0.5, "LBBB V6: q %.2f R %.2f", q6, v6[pk6]);
+        CHECK_MSG(mn1 < -0.6 && mx1 < 0.25 * -mn1, "LBBB V1: r %.2f S %.2f", mx1, mn1);
+        CHECK(v6[b->wave[ECGX_WAVE_T].peak] < -0.1 && v1[b->wave[ECGX_WAVE_T].peak] > 0.1);
+        /* RBBB: rSR' in V1 (two positive peaks, the later taller), wide terminal S in I and V6 */
+        b = &r.fid->beats[3];
+        v1 = ecgx_record_lead(r.rec, ECGX_LEAD_V1);
+        const float *i1 = ecgx_record_lead(r.rec, ECGX_LEAD_I);
+        v6 = ecgx_record_lead(r.rec, ECGX_LEAD_V6);
+        on = b->wave[ECGX_WAVE_QRS].onset;
+        off = b->wave[ECGX_WAVE_QRS].offset;
+        double peaks[8];
+        int np = 0;
+        for (int64_t s = on + 1; s < off && np < 8; s++)
+            if (v1[s] > 0.1 && v1[s] >= v1[s - 1] && v1[s] > v1[s + 1]) peaks[np++] = v1[s];
+        CHECK_MSG(np == 2 && peaks[1] > peaks[0], "RBBB V1: %d positive peaks", np);
+        int64_t term = off - (int64_t)(0.04 * r.rec->fs);
+        double s1 = 0, s6 = 0;
+        for (int64_t s = term; s <= off; s++) { s1 = fmin(s1, i1[s]); s6 = fmin(s6, v6[s]); }
+        CHECK_MSG(s1 < -0.15 && s6 < -0.15, "RBBB terminal S: I %.2f V6 %.2f", s1, s6);
+        CHECK(v1[b->wave[ECGX_WAVE_T].peak] < 0);
+        drop(&l);
+        drop(&r);
+    }
+}
+
 /* Mean ST level at J + 60 ms over the beats, per lead. */
 static void st_levels(const gen *g, double st[12])
 {
@@ -751,6 +829,8 @@ int main(void)
     RUN(test_af_vs_sinus);
     RUN(test_pr);
     RUN(test_qrs_width);
+    RUN(test_normal_morphology);
+    RUN(test_bbb_morphology);
     RUN(test_st);
     RUN(test_lvh);
     RUN(test_pvc);

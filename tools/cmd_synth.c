@@ -30,7 +30,8 @@ static void help(FILE *out)
             "  --duration S         length in seconds (default 10)\n"
             "  --hr BPM             mean heart rate (default by condition)\n"
             "  --pr S               PR interval in seconds (default by condition)\n"
-            "  --leads LIST         leads for ste/std, e.g. V2,V3,V4 (default V2-V4 / V4-V6)\n"
+            "  --leads LIST         leads for ste (or std), e.g. V2,V3,V4 (default V2-V4 / V4-V6)\n"
+            "  --std-leads LIST     leads for std when ste is also asked for\n"
             "  --st-level MV        ST deviation in mV (default 0.2 for ste, 0.15 for std)\n"
             "  --noise LEVEL        none, low, medium, high (baseline wander, muscle, powerline)\n"
             "  --snr DB             scale the noise to this signal-to-noise ratio\n"
@@ -130,7 +131,7 @@ static void print_json_record(const char *out, const ecgx_synth_options *o, cons
 
 int cmd_synth(int argc, char **argv)
 {
-    const char *out = NULL, *cond = NULL, *leads = NULL, *noise = NULL, *v;
+    const char *out = NULL, *cond = NULL, *leads = NULL, *std_leads = NULL, *noise = NULL, *v;
     ecgx_synth_options o = ecgx_synth_options_default();
     int n = 0, json = 0, per_lead = 0, quiet = 0, vary = -1, err = 0;
     double seed = -1, snr = NAN;
@@ -150,6 +151,7 @@ int cmd_synth(int argc, char **argv)
         }
         if ((r = cli_opt("synth", argc, argv, &i, "--condition", &v))) { if (r < 0) return EXIT_USAGE; cond = v; continue; }
         if ((r = cli_opt("synth", argc, argv, &i, "--leads", &v))) { if (r < 0) return EXIT_USAGE; leads = v; continue; }
+        if ((r = cli_opt("synth", argc, argv, &i, "--std-leads", &v))) { if (r < 0) return EXIT_USAGE; std_leads = v; continue; }
         if ((r = cli_opt("synth", argc, argv, &i, "--noise", &v))) { if (r < 0) return EXIT_USAGE; noise = v; continue; }
         if ((r = cli_opt_int("synth", argc, argv, &i, "--n", &n, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--seed", &seed, &err))) { if (r < 0) return EXIT_USAGE; continue; }
@@ -177,7 +179,14 @@ int cmd_synth(int argc, char **argv)
     if (leads) {
         unsigned m;
         if (parse_leads(leads, &m) < 0) return cli_usage_error("synth", "--leads '%s': not a list of standard leads", leads);
-        o.ste_leads = o.std_leads = m;
+        o.ste_leads = m;
+        if (!std_leads) o.std_leads = m;
+    }
+    if (std_leads) {
+        unsigned m;
+        if (parse_leads(std_leads, &m) < 0)
+            return cli_usage_error("synth", "--std-leads '%s': not a list of standard leads", std_leads);
+        o.std_leads = m;
     }
 
     if (n > 0) {
