@@ -449,6 +449,17 @@ static void ste_inferior(ecgx_synth_options *o)
     o->st_level = 0.25;
 }
 
+static void ste_std_limb(ecgx_synth_options *o)
+{
+    o->ste_leads = ECGX_LEAD_FLAG(ECGX_LEAD_II) | ECGX_LEAD_FLAG(ECGX_LEAD_III) | ECGX_LEAD_FLAG(ECGX_LEAD_AVF);
+    o->std_leads = ECGX_LEAD_FLAG(ECGX_LEAD_I) | ECGX_LEAD_FLAG(ECGX_LEAD_AVL) | ECGX_LEAD_FLAG(ECGX_LEAD_V2);
+}
+
+static void opposing(ecgx_synth_options *o)
+{
+    o->ste_leads = ECGX_LEAD_FLAG(ECGX_LEAD_AVR) | ECGX_LEAD_FLAG(ECGX_LEAD_AVL) | ECGX_LEAD_FLAG(ECGX_LEAD_AVF);
+}
+
 static void test_st(void)
 {
     gen g;
@@ -488,6 +499,20 @@ static void test_st(void)
         CHECK(g.mask[ECGX_LEAD_III * n + tp] == 0 && g.mask[ECGX_LEAD_III * n + j - 1] == 0);
         CHECK(g.mask[ECGX_LEAD_AVL * n + j + 5] == 0 && g.mask[ECGX_LEAD_I * n + j + 5] == 0);
     }
+    drop(&g);
+    /* inferior elevation with lateral (and V2) depression: one injury vector serves both */
+    CHECK_OK(make("ste,std", 24, &g, ste_std_limb));
+    if (g.rec) {
+        st_levels(&g, st);
+        for (int l = 0; l < 12; l++) {
+            int up = l == ECGX_LEAD_II || l == ECGX_LEAD_III || l == ECGX_LEAD_AVF;
+            int down = l == ECGX_LEAD_I || l == ECGX_LEAD_AVL || l == ECGX_LEAD_V2;
+            if (up) CHECK_MSG(st[l] >= 0.2 - 1e-3, "STE %s: %.3f", ecgx_lead_std_name(l), st[l]);
+            if (down) CHECK_MSG(st[l] <= -0.15 + 0.01, "STD %s: %.3f", ecgx_lead_std_name(l), st[l]);
+        }
+    }
+    drop(&g);
+    CHECK(make("ste", 25, &g, opposing) == ECGX_ERR_ARG); /* aVR + aVL + aVF sum to zero */
     drop(&g);
 }
 

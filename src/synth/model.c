@@ -171,31 +171,50 @@ static void scale_dipoles(synth_template *q, double f)
         for (int j = 0; j < 3; j++) q->ev[i].d[j] *= f;
 }
 
-/* The requested ST deviation of limb leads as one frontal-plane vector:
- * along the sum of the chosen leads' directions, long enough that each of
- * them reaches `level` (the others show the reciprocal change). */
-static int limb_st_vector(const double L[ECGX_N_STD_LEADS][3], unsigned leads, double level, double v[3])
+/* The requested ST deviations of the limb leads as one frontal-plane injury
+ * vector v: the shortest v with L.v >= level in every elevated lead and
+ * L.v <= -level in every depressed one (the other limb leads then show the
+ * reciprocal change, and Einthoven's law holds). In the plane the optimum has
+ * at most two active constraints, so trying every single and every pair of
+ * them as equalities and keeping the shortest feasible candidate is exact. */
+static int limb_st_vector(const double L[ECGX_N_STD_LEADS][3], unsigned up, unsigned down, double level,
+                          double v[3])
 {
-    double dir[3] = {0, 0, 0};
-    int any = 0;
+    double a[6][2], b[6];
+    int n = 0;
     for (int l = 0; l <= ECGX_LEAD_AVF; l++) {
-        if (!(leads >> l & 1u)) continue;
-        double n = sqrt(synth_dot3(L[l], L[l]));
-        for (int k = 0; k < 3; k++) dir[k] += L[l][k] / n;
-        any = 1;
+        double sgn = (up >> l & 1u) ? 1 : (down >> l & 1u) ? -1 : 0;
+        if (sgn == 0) continue;
+        a[n][0] = sgn * L[l][0];
+        a[n][1] = sgn * L[l][1];
+        b[n++] = level;
     }
     v[0] = v[1] = v[2] = 0;
-    if (!any) return 0;
-    double worst = 1e9;
-    for (int l = 0; l <= ECGX_LEAD_AVF; l++)
-        if (leads >> l & 1u) worst = fmin(worst, synth_dot3(L[l], dir) / sqrt(synth_dot3(L[l], L[l])));
-    if (worst < 0.1 * sqrt(synth_dot3(dir, dir)))
-        return ecgx_error(ECGX_ERR_ARG, "synth: the chosen limb leads point in opposing directions; "
-                                        "their ST segments cannot deviate the same way");
-    double proj_min = 1e9;
-    for (int l = 0; l <= ECGX_LEAD_AVF; l++)
-        if (leads >> l & 1u) proj_min = fmin(proj_min, synth_dot3(L[l], dir));
-    for (int k = 0; k < 3; k++) v[k] = dir[k] * level / proj_min;
+    if (n == 0) return 0;
+    double best = 1e300, cand[2];
+    for (int i = 0; i < n; i++) {
+        for (int j = i; j < n; j++) {
+            if (i == j) {
+                double q = a[i][0] * a[i][0] + a[i][1] * a[i][1];
+                cand[0] = b[i] * a[i][0] / q;
+                cand[1] = b[i] * a[i][1] / q;
+            } else {
+                double det = a[i][0] * a[j][1] - a[i][1] * a[j][0];
+                if (fabs(det) < 1e-9) continue;
+                cand[0] = (b[i] * a[j][1] - a[i][1] * b[j]) / det;
+                cand[1] = (a[i][0] * b[j] - b[i] * a[j][0]) / det;
+            }
+            int ok = 1;
+            for (int k = 0; k < n && ok; k++) ok = a[k][0] * cand[0] + a[k][1] * cand[1] >= b[k] - 1e-12;
+            double norm = cand[0] * cand[0] + cand[1] * cand[1];
+            if (ok && norm < best) { best = norm; v[0] = cand[0]; v[1] = cand[1]; }
+        }
+    }
+    /* No solution, or one so large that it is no longer an ST change of the
+     * chosen leads but a distortion of all of them. */
+    if (best > 1e299 || sqrt(best) > 3 * level)
+        return ecgx_error(ECGX_ERR_ARG, "synth: the chosen limb leads point in opposing directions; their ST "
+                                        "segments cannot deviate as asked with one injury vector");
     return 0;
 }
 
@@ -203,32 +222,18 @@ static int st_model(synth_model *m)
 {
     const ecgx_synth_options *o = &m->o;
     int ste = o->conditions >> ECGX_SYNTH_STE & 1u, std = o->conditions >> ECGX_SYNTH_STD & 1u;
+    unsigned up = ste ? o->ste_leads : 0, down = std ? o->std_leads : 0;
     memset(m->st_lead, 0, sizeof m->st_lead);
-    m->st_leads_all = (ste ? o->ste_leads : 0) | (std ? o->std_leads : 0);
-    double limb[3] = {0, 0, 0}, v[3];
-    int rc;
-    if (ste) {
-        if ((rc = limb_st_vector(m->lead, o->ste_leads, o->st_level, v)) < 0) return rc;
-        for (int k = 0; k < 3; k++) limb[k] += v[k];
-    }
-    if (std) {
-        if ((rc = limb_st_vector(m->lead, o->std_leads, -o->st_level, v)) < 0) return rc;
-        for (int k = 0; k < 3; k++) limb[k] += v[k];
-    }
+    m->st_leads_all = up | down;
+    double limb[3];
+    int rc = limb_st_vector(m->lead, up, down, o->st_level, limb);
+    if (rc < 0) return rc;
     m->st_lead[0] = synth_dot3(m->lead[ECGX_LEAD_I], limb);
     m->st_lead[1] = synth_dot3(m->lead[ECGX_LEAD_II], limb);
     for (int i = 2; i < SYNTH_N_INDEP; i++) {
         int l = synth_indep_lead[i];
-        if (ste && (o->ste_leads >> l & 1u)) m->st_lead[i] = o->st_level;
-        if (std && (o->std_leads >> l & 1u)) m->st_lead[i] = -o->st_level;
-    }
-    /* Elevation and depression requested together in limb leads must both hold. */
-    for (int l = 0; l <= ECGX_LEAD_AVF; l++) {
-        double s = synth_dot3(m->lead[l], limb);
-        if ((ste && (o->ste_leads >> l & 1u) && s < o->st_level - 1e-9) ||
-            (std && (o->std_leads >> l & 1u) && s > -o->st_level + 1e-9))
-            return ecgx_error(ECGX_ERR_ARG, "synth: ST elevation and depression in these limb leads "
-                                            "cannot both be realised (lead %s)", ecgx_lead_std_name(l));
+        if (up >> l & 1u) m->st_lead[i] = o->st_level;
+        if (down >> l & 1u) m->st_lead[i] = -o->st_level;
     }
     return 0;
 }
