@@ -5,3 +5,4 @@
 CMD("info", cmd_info, "describe a record: rate, leads, length, format, age/sex/labels")
 CMD("convert", cmd_convert, "convert a record between WFDB and CSV")
 CMD("synth", cmd_synth, "generate synthetic 12-lead ECGs with ground truth")
+CMD("compare", cmd_compare, "compare two models' predictions: AUROC, bootstrap CIs, DeLong test")
