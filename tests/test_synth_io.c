@@ -2,6 +2,7 @@
  * annotations, the truth JSON and labelled data sets read back and agree
  * with what the generator made; files are byte-identical for a seed. */
 #include "check.h"
+#include "ecgx/dataset.h"
 #include "ecgx/io.h"
 #include "ecgx/outfile.h"
 #include "ecgx/synth.h"
@@ -198,6 +199,27 @@ static void test_dataset(void)
     CHECK(ecgx_synth_dataset_seed(9, 0) < ((uint64_t)1 << 53));
     free(csv);
     free(csv2);
+    /* the dataset module reads the set as written */
+    ecgx_dataset *ds = NULL;
+    CHECK_OK(ecgx_dataset_open(d1, NULL, &ds));
+    if (ds) {
+        CHECK(ecgx_dataset_size(ds) == 22 && ecgx_dataset_n_classes(ds) == 3);
+        CHECK(strcmp(ecgx_dataset_class_name(ds, 0), "AVB1") == 0 && strcmp(ecgx_dataset_class_name(ds, 2), "NORM") == 0);
+        int *idx = NULL, nt = 0;
+        CHECK_OK(ecgx_dataset_split(ds, "train", &idx, &nt));
+        CHECK(nt == 18);
+        free(idx);
+        float y[3];
+        ecgx_dataset_entry e;
+        CHECK_OK(ecgx_dataset_labels(ds, 1, y));
+        CHECK_OK(ecgx_dataset_record_info(ds, 1, &e));
+        CHECK(y[0] == 1 && y[1] == 1 && y[2] == 0 && strcmp(e.id, "synth_00001") == 0); /* odd records: lbbb+avb1 */
+        ecgx_record *r = NULL;
+        CHECK_OK(ecgx_dataset_load(ds, 1, &r));
+        CHECK(r && r->n_leads == 12 && r->n_samples == 2000);
+        ecgx_record_free(r);
+    }
+    ecgx_dataset_free(ds);
     /* a bad class is refused before anything is written */
     ecgx_synth_conditions_parse("af,avb1", &d.classes[1]);
     snprintf(path, sizeof path, "%s/ds3", test_tmpdir());
