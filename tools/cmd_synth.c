@@ -29,7 +29,9 @@ static void help(FILE *out)
             "  --fs HZ              sampling rate (default 500)\n"
             "  --duration S         length in seconds (default 10)\n"
             "  --hr BPM             mean heart rate (default by condition)\n"
+            "  --hrv BPM            SD of the sinus heart rate (default 2; 0: none)\n"
             "  --pr S               PR interval in seconds (default by condition)\n"
+            "  --amplitude X        scale of the cardiac signal (default 1)\n"
             "  --leads LIST         leads for ste (or std), e.g. V2,V3,V4 (default V2-V4 / V4-V6)\n"
             "  --std-leads LIST     leads for std when ste is also asked for\n"
             "  --st-level MV        ST deviation in mV (default 0.2 for ste, 0.15 for std)\n"
@@ -134,7 +136,7 @@ int cmd_synth(int argc, char **argv)
     const char *out = NULL, *cond = NULL, *leads = NULL, *std_leads = NULL, *noise = NULL, *v;
     ecgx_synth_options o = ecgx_synth_options_default();
     int n = 0, json = 0, per_lead = 0, quiet = 0, vary = -1, err = 0;
-    double seed = -1, snr = NAN;
+    double seed = -1, snr = NAN, hrv = NAN;
     for (int i = 1; i < argc; i++) {
         int r = 0;
         const char *a = argv[i];
@@ -159,6 +161,8 @@ int cmd_synth(int argc, char **argv)
         if ((r = cli_opt_double("synth", argc, argv, &i, "--duration", &o.duration, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--hr", &o.hr, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--pr", &o.pr, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--hrv", &hrv, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--amplitude", &o.amplitude, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--st-level", &o.st_level, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--snr", &snr, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--powerline", &o.pl_freq, &err))) { if (r < 0) return EXIT_USAGE; continue; }
@@ -172,6 +176,10 @@ int cmd_synth(int argc, char **argv)
     if (o.pl_freq != 50 && o.pl_freq != 60) return cli_usage_error("synth", "--powerline must be 50 or 60");
     if (noise && noise_level(noise, &o) < 0)
         return cli_usage_error("synth", "--noise '%s': use none, low, medium or high", noise);
+    if (!isnan(hrv)) {
+        if (hrv < 0) return cli_usage_error("synth", "--hrv must be >= 0");
+        o.hr_std = hrv > 0 ? hrv : -1;
+    }
     if (!isnan(snr)) {
         o.use_snr = 1;
         o.snr_db = snr;
