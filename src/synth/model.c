@@ -238,6 +238,42 @@ static int st_model(synth_model *m)
     return 0;
 }
 
+/* Rotate a vector by small angles about the x, y and z axes. */
+static void tilt(double *d, double ax, double ay, double az)
+{
+    double y = d[1], z = d[2];
+    d[1] = cos(ax) * y - sin(ax) * z;
+    d[2] = sin(ax) * y + cos(ax) * z;
+    double x = d[0];
+    z = d[2];
+    d[0] = cos(ay) * x + sin(ay) * z;
+    d[2] = -sin(ay) * x + cos(ay) * z;
+    x = d[0];
+    y = d[1];
+    d[0] = cos(az) * x - sin(az) * y;
+    d[1] = sin(az) * x + cos(az) * y;
+}
+
+/* With vary, every record gets its own heart: each event's dipole scaled by
+ * 0.85-1.15 and tilted by up to 8 degrees about each axis, the T wave as a
+ * whole 0.75-1.25, the sinus QRS 0.92-1.12 times as long. Small enough that
+ * every template keeps its defining morphology (checked in the tests). */
+static void jitter(synth_model *m, synth_rng *r)
+{
+    synth_template *tps[5] = {&m->p, &m->qrs_n, &m->t_n, &m->qrs_v, &m->t_v};
+    for (int k = 0; k < 5; k++)
+        for (int i = 0; i < tps[k]->n; i++) {
+            synth_event *e = &tps[k]->ev[i];
+            double g = synth_uniform_range(r, 0.85, 1.15);
+            for (int j = 0; j < 3; j++) e->d[j] *= g;
+            double ax = synth_uniform_range(r, -8, 8) * DEG, ay = synth_uniform_range(r, -8, 8) * DEG,
+                   az = synth_uniform_range(r, -8, 8) * DEG;
+            tilt(e->d, ax, ay, az);
+        }
+    scale_dipoles(&m->t_n, synth_uniform_range(r, 0.75, 1.25));
+    scale_qrs_time(&m->qrs_n, synth_uniform_range(r, 0.92, 1.12));
+}
+
 int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
 {
     memset(m, 0, sizeof *m);
@@ -289,6 +325,12 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
     /* AF f-waves: atrial activity seen best in V1 and the inferior leads. */
     set3(m->f_dir, 1, -0.15, 0.5, 0.85);
 
+    if (o->vary) {
+        synth_rng jr;
+        synth_rng_seed(&jr, o->seed, SYNTH_STREAM_MORPH);
+        jitter(m, &jr);
+    }
+
     /* Rotate everything cardiac by the requested frontal-plane axis shift. */
     double ca = cos(o->axis_deg * DEG), sa = sin(o->axis_deg * DEG);
     rotate_template(&m->p, ca, sa);
@@ -311,6 +353,12 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
         template_extremes(&m->qrs_n, ECGX_WAVE_QRS, m->lead[ECGX_LEAD_V6], &mn6, &mx6);
         double sok = -mn1 + fmax(mx5, mx6);
         if (sok > 0) scale_dipoles(&m->qrs_n, o->lvh_sokolow / (sok * o->amplitude));
+        /* and at least 2.2 mV Cornell voltage (RaVL + SV3), so both criteria hold */
+        double mnl, mxl, mn3, mx3;
+        template_extremes(&m->qrs_n, ECGX_WAVE_QRS, m->lead[ECGX_LEAD_AVL], &mnl, &mxl);
+        template_extremes(&m->qrs_n, ECGX_WAVE_QRS, m->lead[ECGX_LEAD_V3], &mn3, &mx3);
+        double cornell = (mxl - mn3) * o->amplitude;
+        if (cornell > 0 && cornell < 2.2) scale_dipoles(&m->qrs_n, 2.2 / cornell);
     }
     synth_template_edges(&m->qrs_n, ECGX_WAVE_QRS, NULL, &m->qrs_on_n, &off, &pk);
     synth_template_edges(&m->p, ECGX_WAVE_P, NULL, &m->p_on, &off, &pk);

@@ -22,7 +22,8 @@ enum synth_stream {
     SYNTH_STREAM_FWAVE,       /* AF f-waves */
     SYNTH_STREAM_BW,          /* baseline wander */
     SYNTH_STREAM_EMG,         /* muscle noise */
-    SYNTH_STREAM_PL           /* powerline phases */
+    SYNTH_STREAM_PL,          /* powerline phases */
+    SYNTH_STREAM_MORPH        /* per-record morphology jitter (vary) */
 };
 
 static inline uint64_t synth_splitmix64(uint64_t *x)
