@@ -177,6 +177,10 @@ int ecgx_wfdb_read_from(const wfdb_header *h, const char *src, wfdb_loader load,
     /* The sample count: the header's, or (when it gives none) what every file
      * holds. Files are located first so a wrong count fails before any large
      * allocation. */
+    int has_file = 0;
+    for (int i = 0; i < h->n_sig; i++) has_file |= h->sig[i].format != 0;
+    if (!has_file) /* nothing would bound the sample count */
+        return ecgx_error(ECGX_ERR_UNSUPPORTED, "%s: every signal is a null signal (format 0); no samples to read", src);
     int64_t n_samples = h->n_samples;
     ecgx_record *rec = NULL;
     int rc = 0;
