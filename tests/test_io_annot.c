@@ -209,7 +209,7 @@ static int byte_identical(const char *path, ecgx_annotations **keep)
  * Counting every annotation for which ecgx_annot_is_beat holds (WFDB's
  * isqrs) reproduces each total. Non-beat annotations in these files: rhythm
  * changes '+', signal quality '~', artifacts '|', comments '"', blocked P
- * waves 'x' (101, 108, 118, 201) and, in 207, 472 ventricular flutter waves
+ * waves 'x' (108, 118, 201) and, in 207, 472 ventricular flutter waves
  * '!': the directory lists those in a column of their own, but they are
  * waves, not QRS complexes, and 207's beat total (1860) leaves them out, as
  * isqrs does. */
