@@ -183,6 +183,11 @@ static int attach_cache(ecgx_dataset *ds, ds_source *src, const char *path, int 
 {
     ds_cache *c = NULL;
     int rc = ds_cache_open(path, &c);
+    char real[PATH_MAX];
+    if (rc == 0 && ds_cache_fingerprint(c) != src->fingerprint && realpath(src->dir, real) &&
+        strcmp(real, ds_cache_dir(c)) != 0)
+        rc = ecgx_error(ECGX_ERR_STATE, "%s: the cache was built for %s, not for %s", path, ds_cache_dir(c),
+                        src->dir);
     if (rc == 0 && ds_cache_fingerprint(c) != src->fingerprint)
         rc = ecgx_error(ECGX_ERR_STATE,
                         "%s: stale cache: the files of %s changed since it was built (rebuild it with "
