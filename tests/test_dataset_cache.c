@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-static char ptbxl[8192], filtered[8192];
+static char ptbxl[8192], filtered[8192], cinc[8192];
 static char tmp[512];
 
 static unsigned char *read_all(const char *path, size_t *n)
@@ -49,20 +49,21 @@ static ecgx_dataset *open_with_cache(const char *dirs, const char *cache, int *r
 
 static char ptbxl_cache[1024];
 
-static void test_round_trip(void)
+/* Build dir's cache at cache_path; every record through the cache must equal
+ * the io module's read of its files, sample for sample. */
+static void round_trip(const char *dir, const char *cache_path)
 {
-    snprintf(ptbxl_cache, sizeof ptbxl_cache, "%s/ptbxl.cache", tmp);
-    CHECK_OK(ecgx_dataset_cache_build(ptbxl, ptbxl_cache, NULL, 1));
+    CHECK_OK(ecgx_dataset_cache_build(dir, cache_path, NULL, 1));
     int n = 0;
-    CHECK_OK(ecgx_dataset_cache_verify(ptbxl_cache, &n));
+    CHECK_OK(ecgx_dataset_cache_verify(cache_path, &n));
     int rc;
-    ecgx_dataset *ds = open_with_cache(ptbxl, ptbxl_cache, &rc);
+    ecgx_dataset *ds = open_with_cache(dir, cache_path, &rc);
     CHECK_MSG(rc == 0, "%s", ecgx_last_error());
     if (!ds) return;
     CHECK(n == ecgx_dataset_size(ds) && n > 0);
     ecgx_dataset_source si;
     CHECK_OK(ecgx_dataset_source_info(ds, 0, &si));
-    CHECK(!strcmp(si.cache_status, "attached") && !strcmp(si.cache_path, ptbxl_cache));
+    CHECK(!strcmp(si.cache_status, "attached") && !strcmp(si.cache_path, cache_path));
     int64_t samples = 0, differ = 0, meta_differ = 0;
     for (int i = 0; i < ecgx_dataset_size(ds); i++) {
         ecgx_dataset_entry e;
@@ -93,10 +94,19 @@ static void test_round_trip(void)
         ecgx_record_free(c);
         ecgx_record_free(w);
     }
-    fprintf(stderr, "  %d records, %lld samples compared, %lld differ, %lld metadata differences\n",
-            ecgx_dataset_size(ds), (long long)samples, (long long)differ, (long long)meta_differ);
+    fprintf(stderr, "  %s: %d records, %lld samples compared, %lld differ, %lld metadata differences\n",
+            dir, ecgx_dataset_size(ds), (long long)samples, (long long)differ, (long long)meta_differ);
     CHECK(samples > 0 && differ == 0 && meta_differ == 0);
     ecgx_dataset_free(ds);
+}
+
+static void test_round_trip(void)
+{
+    snprintf(ptbxl_cache, sizeof ptbxl_cache, "%s/ptbxl.cache", tmp);
+    round_trip(ptbxl, ptbxl_cache);
+    char c[1024];
+    snprintf(c, sizeof c, "%s/cinc.cache", tmp);
+    round_trip(cinc, c);     /* Challenge .mat files, 500 and 1000 Hz */
 }
 
 /* Write a damaged copy of the cache and return the path. */
@@ -385,6 +395,7 @@ int main(void)
 {
     require_shared_data("ptbxl", ptbxl, sizeof ptbxl);
     require_shared_data("ptbxl-filtered", filtered, sizeof filtered);
+    require_shared_data("cinc", cinc, sizeof cinc);
     snprintf(tmp, sizeof tmp, "%s", test_tmpdir());
     RUN(test_round_trip);
     RUN(test_damage);
