@@ -421,6 +421,34 @@ static void test_challenge(void)
     o.label_set = "superdiagnostic";
     CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_ARG);
 
+    /* a split given from outside overrides the hash */
+    char split[1024];
+    snprintf(split, sizeof split, "%s/split.csv", root);
+    write_file(root, "split.csv", "record,split,fold\nA0001,test,10\nE0002,val,9\nZZZ,train,1\n");
+    ecgx_dataset_options_init(&o);
+    o.split_file = split;
+    CHECK_OK(ecgx_dataset_open(cinc_dir, &o, &ds));
+    if (ds) {
+        CHECK_OK(ecgx_dataset_record_info(ds, 0, &e));
+        CHECK(e.split == ECGX_SPLIT_TEST && e.fold == 10);
+        CHECK_OK(ecgx_dataset_record_info(ds, 1, &e));
+        CHECK(e.split == ECGX_SPLIT_VAL && e.fold == 9);
+        ecgx_dataset_free(ds);
+    }
+    write_file(root, "split.csv", "record,split\nA0001,test\nE0002,dev\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_FORMAT);
+    CHECK_MSG(strstr(ecgx_last_error(), "split.csv:3") && strstr(ecgx_last_error(), "'split'"), "%s",
+              ecgx_last_error());
+    write_file(root, "split.csv", "record,group\nA0001,test\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_FORMAT);
+    CHECK(strstr(ecgx_last_error(), "split.csv:1") != NULL);
+    write_file(root, "split.csv", "record,split\nX1,test\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_ARG);
+    CHECK(strstr(ecgx_last_error(), "none of its ids") != NULL);
+    write_file(root, "split.csv", "record,split\nA0001,test\nA0001,val\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_FORMAT);
+    CHECK(strstr(ecgx_last_error(), "twice") != NULL);
+
     /* a bad code names file, line and field */
     char bad[1024];
     make_dir(bad, sizeof bad, "cinc-bad");

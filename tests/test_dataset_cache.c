@@ -97,6 +97,21 @@ static void round_trip(const char *dir, const char *cache_path)
     fprintf(stderr, "  %s: %d records, %lld samples compared, %lld differ, %lld metadata differences\n",
             dir, ecgx_dataset_size(ds), (long long)samples, (long long)differ, (long long)meta_differ);
     CHECK(samples > 0 && differ == 0 && meta_differ == 0);
+
+    /* the same from several threads at once: a dataset is read-only */
+    int failures = 0;
+#pragma omp parallel for reduction(+ : failures) schedule(dynamic, 8)
+    for (int i = 0; i < ecgx_dataset_size(ds); i++) {
+        ecgx_dataset_entry e;
+        ecgx_record *c = NULL, *w = NULL;
+        if (ecgx_dataset_record_info(ds, i, &e) || ecgx_dataset_load(ds, i, &c) || ecgx_record_read(e.path, &w) ||
+            c->n_leads != w->n_leads || c->n_samples != w->n_samples ||
+            memcmp(c->data, w->data, (size_t)c->n_leads * (size_t)c->n_samples * sizeof(float)) != 0)
+            failures++;
+        ecgx_record_free(c);
+        ecgx_record_free(w);
+    }
+    CHECK(failures == 0);
     ecgx_dataset_free(ds);
 }
 

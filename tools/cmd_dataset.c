@@ -14,7 +14,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ecgx dataset info DIR[,DIR...] [--labels SET] [--rate 100|500] [--classes A,B,...]\n"
-            "                         [--keep-unlabeled] [--cache FILE[,FILE...]|none] [--json]\n"
+            "                         [--keep-unlabeled] [--cache FILE[,FILE...]|none] [--split-file CSV] [--json]\n"
             "       ecgx dataset cache DIR [-o FILE] [--rate 100|500] [--quiet]\n"
             "       ecgx dataset verify FILE [--json]\n\n"
             "info    records per folder and split, classes and their counts per split, age/sex summary,\n"
@@ -39,6 +39,7 @@ static int parse_common(int argc, char **argv, int *i, ecgx_dataset_options *opt
     if ((r = cli_opt("dataset", argc, argv, i, "--labels", &v))) { if (r > 0) opt->label_set = v; else *err = 1; return 1; }
     if ((r = cli_opt("dataset", argc, argv, i, "--classes", &v))) { if (r > 0) opt->classes = v; else *err = 1; return 1; }
     if ((r = cli_opt("dataset", argc, argv, i, "--cache", &v))) { if (r > 0) opt->cache = v; else *err = 1; return 1; }
+    if ((r = cli_opt("dataset", argc, argv, i, "--split-file", &v))) { if (r > 0) opt->split_file = v; else *err = 1; return 1; }
     if ((r = cli_opt_int("dataset", argc, argv, i, "--rate", &opt->ptbxl_rate, err))) {
         if (r > 0 && opt->ptbxl_rate != 100 && opt->ptbxl_rate != 500) {
             cli_usage_error("dataset", "--rate must be 100 or 500");

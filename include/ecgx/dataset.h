@@ -38,6 +38,10 @@ typedef struct ecgx_dataset_options {
      * comma-separated list of cache files, each matched to the folder it was
      * built from, where any problem is an error. */
     const char *cache;
+    /* Optional CSV giving splits from outside: first column the record id,
+     * a `split` (train/val/test) and/or `fold` (1-10) column. It overrides
+     * the split of every record it lists (in any folder); others keep theirs. */
+    const char *split_file;
 } ecgx_dataset_options;
 
 void ecgx_dataset_options_init(ecgx_dataset_options *opt);

@@ -307,6 +307,14 @@ int ecgx_dataset_open(const char *dirs, const ecgx_dataset_options *opt_in, ecgx
     for (int s = 0; s < ds->n_sources; s++)
         if ((rc = read_source(&ds->sources[s], set, mixed))) goto fail;
 
+    if (opt.split_file && *opt.split_file) {
+        int matched;
+        if ((rc = ds_apply_split_file(ds->sources, ds->n_sources, opt.split_file, &matched))) goto fail;
+        if (matched == 0) {
+            rc = ecgx_error(ECGX_ERR_ARG, "%s: none of its ids is a record of %s", opt.split_file, dirs);
+            goto fail;
+        }
+    }
     if (set != SET_DEFAULT) {
         ecgx_strlcpy(ds->set_name, ds_set_name(set), sizeof ds->set_name);
     } else {
