@@ -6,6 +6,7 @@
 #include "ecgx/dataset.h"
 
 #include <errno.h>
+#include <stdint.h>
 
 static char root[512];
 
@@ -313,6 +314,22 @@ static void test_labels_csv(void)
     CHECK(strcmp(si.kind, "labels-csv") == 0 && si.n_indexed == 4 && si.n_missing == 1 && si.n_used == 3);
     ecgx_dataset_free(ds);
 
+    /* no split or fold column: folds from the id, deterministic */
+    char nosplit[1024];
+    make_dir(nosplit, sizeof nosplit, "nosplit");
+    write_file(nosplit, "labels.csv", "id,filename,A\nr1,rec/r1,1\nr2,rec/r2,0\n");
+    touch_record(nosplit, "rec/r1", "mV", ".dat");
+    touch_record(nosplit, "rec/r2", "mV", ".dat");
+    ecgx_dataset *ns = open_set(nosplit, NULL, 1);
+    if (ns) {
+        for (int i = 0; i < 2; i++) {
+            CHECK_OK(ecgx_dataset_record_info(ns, i, &e));
+            CHECK(e.fold >= 1 && e.fold <= 10);
+            CHECK((int)e.split == (e.fold == 9 ? 1 : e.fold == 10 ? 2 : 0));
+        }
+        ecgx_dataset_free(ns);
+    }
+
     /* alone, any label set name falls back to the file's classes */
     ds = open_set(labels_dir, "rhythm", 1);
     if (ds) {
@@ -403,6 +420,12 @@ static void test_challenge(void)
     CHECK(e.fold >= 1 && e.fold <= 10);
     CHECK((int)e.split == (e.fold == 9 ? 1 : e.fold == 10 ? 2 : 0));
     int fold0 = e.fold;
+    {
+        /* the documented rule: FNV-1a 32-bit of the name, mod 10, + 1 */
+        uint32_t h = 2166136261u;
+        for (const char *p = "A0001"; *p; p++) { h ^= (unsigned char)*p; h *= 16777619u; }
+        CHECK(e.fold == (int)(h % 10u) + 1);
+    }
     CHECK_OK(ecgx_dataset_record_info(ds, 1, &e));
     CHECK(e.age < 0 && e.sex == ECGX_SEX_MALE);
     ecgx_dataset_source si;

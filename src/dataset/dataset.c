@@ -402,7 +402,7 @@ int ecgx_dataset_record_info(const ecgx_dataset *ds, int i, ecgx_dataset_entry *
     info->path = r->path;
     info->source = r->source;
     info->fold = e->fold;
-    info->split = (ecgx_split)(e->split >= 0 ? e->split : ds_split_of_fold(e->fold ? e->fold : ds_hash_fold(e->id)));
+    info->split = (ecgx_split)e->split;
     info->age = e->age;
     info->sex = (ecgx_sex)e->sex;
     info->unit = src->unit;
