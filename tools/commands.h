@@ -5,3 +5,4 @@
 CMD("info", cmd_info, "describe a record: rate, leads, length, format, age/sex/labels")
 CMD("convert", cmd_convert, "convert a record between WFDB and CSV")
 CMD("compare", cmd_compare, "compare two models' predictions: AUROC, bootstrap CIs, DeLong test")
+CMD("dataset", cmd_dataset, "index a data folder (info) or build its binary cache (cache)")
