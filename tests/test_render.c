@@ -362,6 +362,68 @@ static void test_png_roundtrip(void)
     ecgx_record_free(r);
 }
 
+static int decode_png(const void *buf, size_t len, int w, int h, const uint8_t *expect)
+{
+    spng_ctx *ctx = spng_ctx_new(0);
+    spng_set_png_buffer(ctx, buf, len);
+    struct spng_ihdr ihdr;
+    int ok = spng_get_ihdr(ctx, &ihdr) == 0 && (int)ihdr.width == w && (int)ihdr.height == h;
+    size_t n = 0;
+    if (ok) ok = spng_decoded_image_size(ctx, SPNG_FMT_RGB8, &n) == 0 && n == (size_t)w * h * 3;
+    uint8_t *out = ok ? malloc(n) : NULL;
+    if (ok) ok = spng_decode_image(ctx, out, n, SPNG_FMT_RGB8, 0) == 0 && memcmp(out, expect, n) == 0;
+    free(out);
+    spng_ctx_free(ctx);
+    return ok;
+}
+
+/* Both encoders on images built to stress the fast one: zero runs of every
+ * length around the 258-byte match limit, noise (all literals), rows that
+ * prefer "sub" and rows that prefer "up". libspng decodes them. */
+static void test_png_encoders(void)
+{
+    int sizes[3][2] = {{1, 1}, {97, 13}, {301, 40}};
+    uint64_t st = 99;
+    for (int k = 0; k < 3; k++) {
+        int w = sizes[k][0], h = sizes[k][1];
+        ecgx_image im = {w, h, malloc((size_t)w * h * 3)};
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w * 3; x++) {
+                st = st * 6364136223846793005ull + 1442695040888963407ull;
+                uint8_t v;
+                if (y % 5 == 0) v = (uint8_t)(st >> 56);                  /* noise */
+                else if (y % 5 == 1) v = (uint8_t)((x / 3) % 7 == 0 ? 200 : 40); /* vertical stripes */
+                else if (y % 5 == 2) v = 128;                               /* constant row */
+                else v = im.rgb[((size_t)(y - 1) * w) * 3 + x] + (x == (y * 37) % (w * 3)); /* repeats with a blip */
+                im.rgb[(size_t)y * w * 3 + x] = v;
+            }
+        for (int level = -1; level <= 6; level += 7) {
+            void *buf = NULL;
+            size_t len = 0;
+            CHECK_OK(ecgx_image_encode_png(&im, level, &buf, &len));
+            CHECK_MSG(buf && decode_png(buf, len, w, h, im.rgb), "size %dx%d level %d does not round-trip", w, h, level);
+            free(buf);
+        }
+        free(im.rgb);
+    }
+    /* long zero runs of lengths 1..700 after filtering: one row per length */
+    int w = 240, h = 8;
+    ecgx_image im = {w, h, calloc((size_t)w * h * 3, 1)};
+    for (int run = 1; run <= 700; run += 1) {
+        memset(im.rgb, 7, (size_t)w * h * 3);
+        for (int i = 0; i < run && i < w * h * 3 - 10; i++) im.rgb[5 + i] = 0;
+        void *buf = NULL;
+        size_t len = 0;
+        if (ecgx_image_encode_png(&im, -1, &buf, &len) || !decode_png(buf, len, w, h, im.rgb)) {
+            CHECK_MSG(0, "zero run of %d bytes does not round-trip", run);
+            free(buf);
+            break;
+        }
+        free(buf);
+    }
+    free(im.rgb);
+}
+
 static void test_relevance_colours(void)
 {
     ecgx_record *r = blank12(500, 10);
@@ -579,6 +641,7 @@ int main(void)
     RUN(test_layouts);
     RUN(test_svg);
     RUN(test_png_roundtrip);
+    RUN(test_png_encoders);
     RUN(test_relevance_colours);
     RUN(test_median_beats);
     RUN(test_bars);

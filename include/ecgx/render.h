@@ -37,14 +37,16 @@ typedef struct ecgx_figure {
 
 void ecgx_figure_free(ecgx_figure *fig);
 /* Write a figure to `path` atomically (PNG figures as PNG; SVG as SVG).
- * png_level: zlib level 0..9, or -1 for the default (ECGX_PNG_LEVEL_DEFAULT). */
+ * png_level: ECGX_PNG_FAST (-1, the default) for ecgx's fast paper-aware
+ * encoder, or a zlib level 0..9 for libspng (smaller files, slower). */
 int ecgx_figure_write(const ecgx_figure *fig, const char *path, int png_level);
 /* Encode a PNG figure to a malloc'd buffer (for embedding in HTML). */
 int ecgx_image_encode_png(const ecgx_image *img, int png_level, void **png, size_t *len);
 
-/* Fast default: level 1 (deflate's fastest) with the "up" filter, which turns
- * the repeated grid rows into zeros; see docs/render.md for measurements. */
-#define ECGX_PNG_LEVEL_DEFAULT 1
+/* The fast encoder: per-row "up"/"sub" filter, zero runs as distance-1
+ * matches in one fixed-Huffman deflate block (a standard PNG); see
+ * docs/render.md for the measurements that chose it. */
+#define ECGX_PNG_FAST (-1)
 
 /* ---- ECG paper ---- */
 

@@ -39,6 +39,7 @@ int ecgx_render_bars(const char *title, const char *const *labels, const double 
         double x = v >= 0 ? zero : zero + half * v, w = half * fabs(v);
         rgb8 c = render_cmap(neg ? v : fmax(v, 0.15));
         cv_rect(&cv, x, y + (row - bar_h) / 2, w, bar_h, c, 1);
+        if (w > 0.3) cv_rect_outline(&cv, x, y + (row - bar_h) / 2, w, bar_h, 0.12, (rgb8){120, 120, 130});
         cv_text(&cv, x_lab, y + row / 2 + 1.3, 2.6, labels[i] ? labels[i] : "", TEXT_INK, ALIGN_RIGHT);
         char num[32];
         snprintf(num, sizeof num, "%.2f", values[i]);

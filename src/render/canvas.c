@@ -143,14 +143,35 @@ static void raster_rect(canvas *cv, double x0, double y0, double x1, double y1, 
     if (y1 > H) y1 = H;
     if (!(x1 > x0 && y1 > y0)) return;
     int px0 = (int)floor(x0), px1 = (int)ceil(x1), py0 = (int)floor(y0), py1 = (int)ceil(y1);
+    /* Column coverages once, as 8.8 fixed-point weights: a band of relevance
+     * is thousands of such rectangles, so the blend is kept to integer ops. */
+    int nx = px1 - px0;
+    uint16_t ia_small[64], *ia = nx <= 64 ? ia_small : malloc((size_t)nx * sizeof *ia);
+    double cx_small[64], *cx = nx <= 64 ? cx_small : malloc((size_t)nx * sizeof *cx);
+    if (!ia || !cx) {
+        if (ia != ia_small) free(ia);
+        if (cx != cx_small) free(cx);
+        cv->failed = 1;
+        return;
+    }
+    for (int px = px0; px < px1; px++) cx[px - px0] = overlap(x0, x1, px);
+    double last_cy = -1;
     for (int py = py0; py < py1; py++) {
-        double cy = overlap(y0, y1, py);
-        uint8_t *row = cv->img.rgb + (size_t)py * W * 3;
-        for (int px = px0; px < px1; px++) {
-            double a = alpha * cy * overlap(x0, x1, px);
-            if (a > 0) blend(row + 3 * px, c, a);
+        double cy = alpha * overlap(y0, y1, py);
+        if (cy != last_cy) {
+            for (int k = 0; k < nx; k++) ia[k] = (uint16_t)(cy * cx[k] * 256 + 0.5);
+            last_cy = cy;
+        }
+        uint8_t *p = cv->img.rgb + ((size_t)py * W + px0) * 3;
+        for (int k = 0; k < nx; k++, p += 3) {
+            int a = ia[k];
+            p[0] = (uint8_t)(p[0] + (((c.r - p[0]) * a + 128) >> 8));
+            p[1] = (uint8_t)(p[1] + (((c.g - p[1]) * a + 128) >> 8));
+            p[2] = (uint8_t)(p[2] + (((c.b - p[2]) * a + 128) >> 8));
         }
     }
+    if (ia != ia_small) free(ia);
+    if (cx != cx_small) free(cx);
 }
 
 static int touch(canvas *cv, int32_t idx)
@@ -180,6 +201,7 @@ static void raster_segment_cov(canvas *cv, double ax, double ay, double bx, doub
     if (y1 > H - 1) y1 = H - 1;
     double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
     double inv = len2 > 1e-12 ? 1.0 / len2 : 0;
+    double outer2 = (hw + 0.5) * (hw + 0.5), inner2 = hw > 0.5 ? (hw - 0.5) * (hw - 0.5) : -1;
     for (int py = y0; py <= y1; py++) {
         double qy = py + 0.5 - ay;
         for (int px = x0; px <= x1; px++) {
@@ -187,10 +209,10 @@ static void raster_segment_cov(canvas *cv, double ax, double ay, double bx, doub
             double t = (qx * dx + qy * dy) * inv;
             t = t < 0 ? 0 : t > 1 ? 1 : t;
             double ex = qx - t * dx, ey = qy - t * dy;
-            double d = sqrt(ex * ex + ey * ey);
-            double c = hw + 0.5 - d;
-            if (c <= 0) continue;
-            if (c > 1) c = 1;
+            double d2 = ex * ex + ey * ey, c;
+            if (d2 >= outer2) continue;  /* no coverage: most of the box */
+            if (d2 <= inner2) c = 1;     /* fully inside: no square root */
+            else c = fmin(1, hw + 0.5 - sqrt(d2));
             int cv8 = (int)(c * scale * 255 + 0.5);
             size_t idx = (size_t)py * W + px;
             if (cv8 > cv->cov[idx]) {
@@ -277,6 +299,59 @@ void cv_polyline(canvas *cv, const double *x, const double *y, int n, double wid
         svg_printf(&cv->svg, "\"/>\n");
         a = b;
     }
+}
+
+void cv_band(canvas *cv, double x, double y, double w, double h, int n, const rgb8 *c, const double *a)
+{
+    if (n < 1 || !(w > 0 && h > 0)) return;
+    if (cv->format == ECGX_RENDER_SVG) {
+        for (int k = 0; k < n; k++) {
+            if (a[k] < 0.01) continue;
+            int j = k + 1; /* merge equal neighbours */
+            while (j < n && same(c[j], c[k]) && fabs(a[j] - a[k]) < 1e-3) j++;
+            cv_rect(cv, x + w * k / n, y, w * (j - k) / n, h, c[k], a[k]);
+            k = j - 1;
+        }
+        return;
+    }
+    int W = cv->img.width, H = cv->img.height;
+    double s = cv->ppmm;
+    int px0 = (int)lround(x * s), px1 = (int)lround((x + w) * s), py0 = (int)lround(y * s), py1 = (int)lround((y + h) * s);
+    if (px0 < 0) px0 = 0;
+    if (py0 < 0) py0 = 0;
+    if (px1 > W) px1 = W;
+    if (py1 > H) py1 = H;
+    int nx = px1 - px0;
+    if (nx <= 0 || py1 <= py0) return;
+    size_t bytes = (size_t)nx * 3;
+    uint8_t *src = malloc(bytes), *dst = malloc(bytes);
+    uint16_t *ia = malloc((size_t)nx * sizeof *ia);
+    rgb8 *col = malloc((size_t)nx * sizeof *col);
+    if (!src || !dst || !ia || !col) { free(src); free(dst); free(ia); free(col); cv->failed = 1; return; }
+    for (int i = 0; i < nx; i++) {
+        int k = (int)(((px0 + i + 0.5) / s - x) / w * n);
+        if (k < 0) k = 0;
+        if (k > n - 1) k = n - 1;
+        double al = a[k] < 0.01 ? 0 : a[k] > 1 ? 1 : a[k];
+        ia[i] = (uint16_t)(al * 256 + 0.5);
+        col[i] = c[k];
+    }
+    int have = 0;
+    for (int py = py0; py < py1; py++) {
+        uint8_t *p = cv->img.rgb + ((size_t)py * W + px0) * 3;
+        if (have && memcmp(p, src, bytes) == 0) { memcpy(p, dst, bytes); continue; }
+        memcpy(src, p, bytes);
+        for (int i = 0; i < nx; i++) {
+            int al = ia[i];
+            uint8_t *q = p + 3 * i;
+            q[0] = (uint8_t)(q[0] + (((col[i].r - q[0]) * al + 128) >> 8));
+            q[1] = (uint8_t)(q[1] + (((col[i].g - q[1]) * al + 128) >> 8));
+            q[2] = (uint8_t)(q[2] + (((col[i].b - q[2]) * al + 128) >> 8));
+        }
+        memcpy(dst, p, bytes);
+        have = 1;
+    }
+    free(src); free(dst); free(ia); free(col);
 }
 
 void cv_grid_line_span(double ppmm, double p_mm, int major, int *first, int *count)

@@ -45,6 +45,11 @@ void cv_polyline(canvas *cv, const double *x, const double *y, int n, double wid
 /* ECG paper: background, minor lines every 1 mm and major every 5 mm from
  * (x, y). Raster lines are snapped to whole pixels so they stay crisp. */
 void cv_grid(canvas *cv, double x, double y, double w, double h, rgb8 bg, rgb8 minor, rgb8 major);
+/* A band of n equal-width cells across [x, x+w) x [y, y+h), cell k tinted
+ * with colour c[k] at opacity a[k] (cells with a[k] < 0.01 are left alone).
+ * The raster backend reuses the blended row wherever the paper below repeats,
+ * so a relevance band costs about a copy of the rows it covers. */
+void cv_band(canvas *cv, double x, double y, double w, double h, int n, const rgb8 *c, const double *a);
 /* Text with its baseline at y; size = cap height in mm. */
 void cv_text(canvas *cv, double x, double y, double size, const char *s, rgb8 c, int align);
 /* Width of text in mm at that size (as the raster font draws it). */

@@ -172,16 +172,25 @@ static void draw_panel_trace(canvas *cv, const ecgx_record *rec, const ecgx_rend
     /* light background band first, so the trace stays on top */
     if (rel && o->relevance_band) {
         double bw = 0.5; /* mm per band cell */
-        int nb = (int)ceil(p->width_mm / bw);
-        for (int k = 0; k < nb; k++) {
-            double xa = p->x_mm + k * bw, xb = fmin(p->x_mm + (k + 1) * bw, p->x_mm + p->width_mm);
-            int64_t a = (int64_t)ceil(((xa - x_origin) / speed + t0) * rec->fs);
-            int64_t b = (int64_t)floor(((xb - x_origin) / speed + t0) * rec->fs);
-            double m = mean_rel(rel, rec->n_samples, a, b) / rmax;
-            double a_ = fmin(1, fabs(m));
-            if (a_ < 0.02) continue;
-            cv_rect(cv, xa, band_top, xb - xa, band_h, render_cmap(m), 0.55 * a_);
+        int nb = (int)ceil(p->width_mm / bw - 1e-9);
+        rgb8 *bc = malloc((size_t)nb * sizeof *bc);
+        double *ba = malloc((size_t)nb * sizeof *ba);
+        if (bc && ba) {
+            double cw = p->width_mm / nb;
+            for (int k = 0; k < nb; k++) {
+                double xa = p->x_mm + k * cw, xb = xa + cw;
+                int64_t a = (int64_t)ceil(((xa - x_origin) / speed + t0) * rec->fs);
+                int64_t b = (int64_t)floor(((xb - x_origin) / speed + t0) * rec->fs);
+                double m = mean_rel(rel, rec->n_samples, a, b) / rmax;
+                bc[k] = render_cmap(m);
+                ba[k] = 0.55 * fmin(1, fabs(m));
+            }
+            cv_band(cv, p->x_mm, band_top, p->width_mm, band_h, nb, bc, ba);
+        } else {
+            cv->failed = 1;
         }
+        free(bc);
+        free(ba);
     }
     /* the trace, split at non-finite samples */
     int n = 0;

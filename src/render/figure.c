@@ -23,7 +23,7 @@ int render_encode_png(const ecgx_image *img, int level, int filter, int strategy
     *len = 0;
     if (!img || !img->rgb || img->width <= 0 || img->height <= 0)
         return ecgx_error(ECGX_ERR_ARG, "PNG: no image to encode");
-    if (level < 0) level = ECGX_PNG_LEVEL_DEFAULT;
+    if (level < 0) level = 1;
     if (level > 9) level = 9;
     spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
     if (!ctx) return ecgx_error(ECGX_ERR_NOMEM, "PNG: cannot create encoder");
@@ -55,9 +55,15 @@ int render_encode_png(const ecgx_image *img, int level, int filter, int strategy
     return 0;
 }
 
+static int encode_level(const ecgx_image *img, int png_level, double dpi, void **png, size_t *len)
+{
+    if (png_level < 0) return render_png_fast(img, dpi, png, len);
+    return render_encode_png(img, png_level, SPNG_FILTER_CHOICE_ALL, Z_DEFAULT_STRATEGY, dpi, png, len);
+}
+
 int ecgx_image_encode_png(const ecgx_image *img, int png_level, void **png, size_t *len)
 {
-    return render_encode_png(img, png_level, SPNG_FILTER_CHOICE_UP, Z_DEFAULT_STRATEGY, 0, png, len);
+    return encode_level(img, png_level, 0, png, len);
 }
 
 int ecgx_figure_write(const ecgx_figure *fig, const char *path, int png_level)
@@ -66,7 +72,7 @@ int ecgx_figure_write(const ecgx_figure *fig, const char *path, int png_level)
     if (fig->format == ECGX_RENDER_SVG) return ecgx_write_file_atomic(path, fig->svg, fig->svg_len);
     void *png;
     size_t len;
-    int rc = render_encode_png(&fig->image, png_level, SPNG_FILTER_CHOICE_UP, Z_DEFAULT_STRATEGY, fig->dpi, &png, &len);
+    int rc = encode_level(&fig->image, png_level, fig->dpi, &png, &len);
     if (rc) return ecgx_error(rc, "%s: %s", path, ecgx_last_error());
     rc = ecgx_write_file_atomic(path, png, len);
     free(png);

@@ -120,9 +120,10 @@ int ecgx_render_median_beats(const float *beats, const float *beat_rel, int n_le
         if (rl) {
             for (int j = 0; j + 1 < beat_len; j++) {
                 double v = 0.5 * (rl[j] + rl[j + 1]) / rmax;
-                double xa = x0 + j / fs * o.speed_mm_s, xb = x0 + (j + 1) / fs * o.speed_mm_s;
-                if (fabs(v) > 0.02) cv_rect(&cv, xa, y0 + 0.5, xb - xa + 0.01, cell_h - 1, render_cmap(v), 0.55 * fmin(1, fabs(v)));
+                cs[j] = render_cmap(v);
+                ys[j] = 0.55 * fmin(1, fabs(v));
             }
+            cv_band(&cv, x0, y0 + 0.5, (beat_len - 1) / fs * o.speed_mm_s, cell_h - 1, beat_len - 1, cs, ys);
         }
         /* R marker */
         double xr = x0 + o.r_offset_s * o.speed_mm_s;

@@ -9,6 +9,8 @@
 /* PNG through libspng with an explicit filter choice and zlib strategy
  * (the benchmark compares them); dpi > 0 writes a pHYs chunk. */
 int render_encode_png(const ecgx_image *img, int level, int filter, int strategy, double dpi, void **png, size_t *len);
+/* The fast paper-aware PNG encoder (png_fast.c). */
+int render_png_fast(const ecgx_image *img, double dpi, void **png, size_t *len);
 int render_format_from_path(const char *path, ecgx_render_format *fmt);
 
 rgb8 render_cmap(double v);                  /* diverging map, v in [-1, 1] */
