@@ -2,4 +2,6 @@
  * Each command lives in tools/cmd_<name>.c and follows the exit-code rule:
  * 0 ok, 1 bad input (a one-line error naming the file and what is wrong),
  * 2 usage. */
+CMD("info", cmd_info, "describe a record: rate, leads, length, format, age/sex/labels")
+CMD("convert", cmd_convert, "convert a record between WFDB and CSV")
 CMD("compare", cmd_compare, "compare two models' predictions: AUROC, bootstrap CIs, DeLong test")

@@ -45,6 +45,10 @@ typedef struct ecgx_annotation {
     int code;         /* MIT annotation code (1 = NORMAL 'N', ...) */
     int subtype, chan, num;
     char *aux;        /* auxiliary text, NULL when none */
+    int aux_len;      /* bytes of aux as stored in the file, which may count a
+                         trailing NUL (MIT-BIH rhythm labels are "(N" plus NUL,
+                         3 bytes); 0 means strlen(aux). Kept so a file re-written
+                         is byte-identical to the one read. */
 } ecgx_annotation;
 
 typedef struct ecgx_annotations {
