@@ -7,8 +7,11 @@
 #include "check.h"
 #include "ecgx/render.h"
 #include "render/canvas.h"
+#include "ecgx/io.h"
 
 #include <spng.h>
+#include <sys/wait.h>
+#include "ecgx/outfile.h"
 
 static const char *NAMES[12] = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
 
@@ -633,6 +636,65 @@ static void test_font(void)
     CHECK(empty == 0);
 }
 
+/* The command line: a WFDB record written by io, rendered to PNG and SVG. */
+static void test_cli(void)
+{
+    const char *bin = getenv("ECGX_BIN");
+    if (!bin || access(bin, X_OK) != 0) {
+        fprintf(stderr, "  (ECGX_BIN not set: CLI test skipped)\n");
+        return;
+    }
+    ecgx_record *r = blank12(500, 10);
+    add_pulse(r, ECGX_LEAD_II, 1.0, 0.004, 1.0);
+    char rec[512], png[512], svg[512], rel[512], cmd[4096];
+    snprintf(rec, sizeof rec, "%s/clirec", test_tmpdir());
+    snprintf(png, sizeof png, "%s/cli.png", test_tmpdir());
+    snprintf(svg, sizeof svg, "%s/cli.svg", test_tmpdir());
+    snprintf(rel, sizeof rel, "%s/clirel.csv", test_tmpdir());
+    CHECK_OK(ecgx_record_write(rec, r));
+    FILE *fp = fopen(rel, "w");
+    fprintf(fp, "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6\n");
+    for (int i = 0; i < 5000; i++) fprintf(fp, "0,%g,0,0,0,0,0,0,0,0,0,0\n", i >= 490 && i <= 510 ? 1.0 : 0.0);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, "%s render %s -o %s --dpi 100 --relevance %s --layout 6x2 2>&1", bin, rec, png, rel);
+    CHECK(system(cmd) == 0);
+    ecgx_render_options o;
+    ecgx_render_options_default(&o);
+    o.dpi = 100;
+    o.layout = ECGX_LAYOUT_6X2;
+    o.relevance = (const float *)1; /* only for the footer height in the geometry */
+    ecgx_render_geometry g;
+    CHECK_OK(ecgx_render_ecg_geometry(r, &o, &g));
+    fp = fopen(png, "rb");
+    CHECK(fp != NULL);
+    if (fp) {
+        spng_ctx *ctx = spng_ctx_new(0);
+        spng_set_png_file(ctx, fp);
+        struct spng_ihdr ihdr;
+        CHECK(spng_get_ihdr(ctx, &ihdr) == 0 && (int)ihdr.width == g.width_px && (int)ihdr.height == g.height_px);
+        spng_ctx_free(ctx);
+        fclose(fp);
+    }
+    snprintf(cmd, sizeof cmd, "%s render %s -o %s --speed 50 --gain 20 --no-measure >/dev/null 2>&1", bin, rec, svg);
+    CHECK(system(cmd) == 0);
+    char *text = NULL;
+    size_t len = 0;
+    CHECK_OK(ecgx_read_file(svg, 1 << 26, &text, &len));
+    if (text) CHECK(strstr(text, "50 mm/s   20 mm/mV") != NULL);
+    free(text);
+    /* usage and input errors: exit 2 and 1 */
+    snprintf(cmd, sizeof cmd, "%s render %s -o %s --layout 5x5 >/dev/null 2>&1", bin, rec, png);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
+    snprintf(cmd, sizeof cmd, "%s render %s/missing -o %s >/dev/null 2>&1", bin, test_tmpdir(), png);
+    CHECK(WEXITSTATUS(system(cmd)) == 1);
+    fp = fopen(rel, "w");
+    fprintf(fp, "II\n1\n2\n");
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, "%s render %s -o %s --relevance %s >/dev/null 2>&1", bin, rec, png, rel);
+    CHECK(WEXITSTATUS(system(cmd)) == 1);
+    ecgx_record_free(r);
+}
+
 int main(void)
 {
     RUN(test_font);
@@ -646,5 +708,6 @@ int main(void)
     RUN(test_median_beats);
     RUN(test_bars);
     RUN(test_relevance_csv);
+    RUN(test_cli);
     return check_finish();
 }

@@ -5,3 +5,4 @@
 CMD("info", cmd_info, "describe a record: rate, leads, length, format, age/sex/labels")
 CMD("convert", cmd_convert, "convert a record between WFDB and CSV")
 CMD("compare", cmd_compare, "compare two models' predictions: AUROC, bootstrap CIs, DeLong test")
+CMD("render", cmd_render, "draw a record on ECG paper (PNG/SVG), with relevance overlaid")

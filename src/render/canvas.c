@@ -295,7 +295,7 @@ void cv_polyline(canvas *cv, const double *x, const double *y, int n, double wid
         svg_color(cs, col);
         svg_printf(&cv->svg, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.3f\" stroke-linejoin=\"round\" "
                              "stroke-linecap=\"round\" points=\"", cs, width);
-        for (int i = a; i <= b; i++) svg_printf(&cv->svg, "%s%.3f,%.3f", i > a ? " " : "", x[i], y[i]);
+        for (int i = a; i <= b; i++) svg_printf(&cv->svg, "%s%.2f,%.2f", i > a ? " " : "", x[i], y[i]); /* 0.01 mm */
         svg_printf(&cv->svg, "\"/>\n");
         a = b;
     }
