@@ -10,3 +10,4 @@ CMD("dataset", cmd_dataset, "index a data folder (info) or build its binary cach
 CMD("peaks", cmd_peaks, "detect QRS complexes: R peaks and RR intervals")
 CMD("delineate", cmd_delineate, "P, QRS and T onset/peak/offset per beat and lead")
 CMD("features", cmd_features, "ECG measurements of a record or a directory of records")
+CMD("render", cmd_render, "draw a record on ECG paper (PNG/SVG), with relevance overlaid")
