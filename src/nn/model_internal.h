@@ -1,0 +1,113 @@
+/* The model container's insides, shared by the architecture builders
+ * (arch.c), the forward/backward engine (model.c) and the safetensors
+ * reader/writer. Not part of the public API. */
+#ifndef ECGX_NN_MODEL_INTERNAL_H
+#define ECGX_NN_MODEL_INTERNAL_H
+
+#include "ecgx/nn.h"
+#include "nn/kernels.h"
+
+#include <stdint.h>
+
+#define NN_NAME_MAX 96
+#define NN_CONV_CHUNK 256 /* output columns per im2col block: keeps the block in L2 */
+
+typedef enum nn_param_kind { NN_PARAM_TRAINABLE, NN_PARAM_BUFFER } nn_param_kind;
+
+typedef struct nn_param {
+    char name[NN_NAME_MAX];
+    nn_param_kind kind;
+    int ndim;
+    int64_t shape[4];
+    int64_t size;
+    int64_t offset; /* into params (trainable) or buffers */
+} nn_param;
+
+typedef struct nn_layer {
+    char name[NN_NAME_MAX];
+    ecgx_layer_type type;
+    int n_in;
+    int in[ECGX_LAYER_MAX_INPUTS];
+    nn_conv_shape conv;    /* conv; pools use k, stride, pad */
+    int ceil_mode, count_include_pad;
+    int in_features, out_features; /* linear; channels for bn */
+    float eps, momentum, p;
+    int w, b, rm, rv;      /* param indices, -1 when absent */
+    int64_t num_batches_tracked;
+    /* planned for the current batch/length */
+    int c, l;              /* output channels and length per sample */
+    float *out, *grad;     /* [B][c][l] views into the arenas */
+    int32_t *arg;          /* max-pool argmax */
+    float *mask;           /* dropout mask */
+    float *save;           /* bn: mean, invstd (2C) */
+    float *coef;           /* bn eval: scale, shift (2C) */
+} nn_layer;
+
+typedef struct nn_meta {
+    char *key, *value;
+} nn_meta;
+
+struct ecgx_model {
+    char arch[64];
+    int in_channels, n_classes;
+    nn_layer *layers;
+    int n_layers, cap_layers;
+    nn_param *params;
+    int n_params, cap_params;
+    float *pdata, *gdata, *bdata; /* trainable, their grads, buffers */
+    int64_t n_trainable, n_buffer;
+    float *bn_scratch;            /* save + coef for all bn layers */
+    nn_meta *meta;
+    int n_meta;
+    int training;
+    uint64_t rng;
+    /* plan */
+    int batch, length;            /* of the last forward */
+    int64_t act_cap, grad_cap, arg_cap, mask_cap, ws_cap, in_cap;
+    float *act, *grads_arena, *mask_arena, *ws, *input, *input_grad;
+    int32_t *arg_arena;
+    int nthreads;
+    int have_forward, have_backward;
+    char *grad_init;              /* per layer, during backward */
+};
+
+/* Builders: return the new layer's index, or a negative status. `in` is a
+ * layer index or ECGX_MODEL_INPUT. Names are PyTorch module paths. */
+int nn_add_conv(ecgx_model *m, const char *name, int in, int cin, int cout, int k, int stride,
+                int pad, int dil, int groups, int bias);
+int nn_add_bn(ecgx_model *m, const char *name, int in, int C);
+int nn_add_relu(ecgx_model *m, const char *name, int in);
+int nn_add_maxpool(ecgx_model *m, const char *name, int in, int k, int stride, int pad, int ceil_mode);
+int nn_add_avgpool(ecgx_model *m, const char *name, int in, int k, int stride, int pad, int ceil_mode,
+                   int count_include_pad);
+int nn_add_concat_pool(ecgx_model *m, const char *name, int in);
+int nn_add_gap(ecgx_model *m, const char *name, int in);
+int nn_add_flatten(ecgx_model *m, const char *name, int in);
+int nn_add_linear(ecgx_model *m, const char *name, int in, int fin, int fout, int bias);
+int nn_add_dropout(ecgx_model *m, const char *name, int in, float p);
+int nn_add_add(ecgx_model *m, const char *name, int n, const int *ins);
+int nn_add_concat(ecgx_model *m, const char *name, int n, const int *ins);
+int nn_add_scale(ecgx_model *m, const char *name, int in, float s);
+
+/* An empty model and the step that allocates and initialises parameters
+ * once all layers are added. */
+ecgx_model *nn_model_new(const char *arch, int in_channels, int n_classes, uint64_t seed);
+int nn_model_finalize(ecgx_model *m);
+
+/* Build an architecture's layers into an empty model (arch.c). */
+int nn_build_arch(ecgx_model *m);
+
+/* Seeded random numbers (splitmix64): no global state. */
+static inline uint64_t nn_rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static inline float nn_rng_uniform(uint64_t *s) /* [0, 1) */
+{
+    return (float)(nn_rng_next(s) >> 40) * (1.0f / 16777216.0f);
+}
+
+#endif

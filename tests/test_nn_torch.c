@@ -1,0 +1,185 @@
+/* The whole network against PyTorch (tools/torch_models.py, run in double
+ * precision by tests/nn_torch_ref.py from the same safetensors file and the
+ * same input): logits, input gradients, every named layer's output and
+ * output gradient, parameter gradients and running statistics, in
+ * evaluation and in training mode. Skips when /usr/bin/python3 has no torch. */
+#include "check.h"
+#include "ecgx/nn.h"
+#include "nn/model_internal.h"
+
+#include <stdint.h>
+
+static const char *tmp;
+
+static int write_f32(const char *name, const float *x, int64_t n)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    FILE *f = fopen(p, "wb");
+    if (!f) return -1;
+    fwrite(x, sizeof(float), (size_t)n, f);
+    return fclose(f);
+}
+
+/* NULL when the reference did not write that file. */
+static float *read_f32(const char *name, int64_t n)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s.f32", tmp, name);
+    FILE *f = fopen(p, "rb");
+    if (!f) return NULL;
+    float *x = malloc(sizeof(float) * (size_t)n + 4);
+    size_t got = fread(x, sizeof(float), (size_t)n + 1, f);
+    fclose(f);
+    if ((int64_t)got != n) {
+        fprintf(stderr, "%s: %zu values, expected %lld\n", name, got, (long long)n);
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* max |a-b| / max(max |b|, floor) */
+static double rel_err(const float *a, const float *b, int64_t n, double floor)
+{
+    double md = 0, mb = floor;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= md)) md = d; /* NaN propagates */
+        if (fabs(b[i]) > mb) mb = fabs(b[i]);
+    }
+    return md / mb;
+}
+
+static double frand(uint64_t *s) { return 2.0 * nn_rng_uniform(s) - 1.0; }
+
+static void compare_arch(const char *arch, int B, int L)
+{
+    const int C = 12, N = 5;
+    ecgx_model *m = NULL;
+    ecgx_model_config cfg = {C, N, 7};
+    CHECK_OK(ecgx_model_create(arch, &cfg, &m));
+    if (!m) return;
+    uint64_t rs = 99;
+    /* non-trivial batch-norm parameters and statistics */
+    for (int i = 0; i < ecgx_model_param_count(m); i++) {
+        ecgx_param p;
+        ecgx_model_param(m, i, &p);
+        size_t ln = strlen(p.name);
+        if (ln > 12 && !strcmp(p.name + ln - 12, "running_mean"))
+            for (int64_t j = 0; j < p.size; j++) p.data[j] = (float)(0.2 * frand(&rs));
+        if (ln > 11 && !strcmp(p.name + ln - 11, "running_var"))
+            for (int64_t j = 0; j < p.size; j++) p.data[j] = (float)(0.5 + nn_rng_uniform(&rs));
+        if (p.ndim == 1 && ln > 6 && !strcmp(p.name + ln - 6, "weight") && strstr(p.name, "bn"))
+            for (int64_t j = 0; j < p.size; j++) p.data[j] = (float)(1.0 + 0.3 * frand(&rs));
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.safetensors", tmp);
+    CHECK_OK(ecgx_model_save(m, path));
+    ecgx_model_free(m);
+    m = NULL;
+    CHECK_OK(ecgx_model_load(path, &m)); /* compare the model as loaded back */
+    if (!m) return;
+
+    int64_t nx = (int64_t)B * C * L;
+    float *x = malloc(sizeof(float) * nx), *dy = malloc(sizeof(float) * B * N);
+    float *logits = malloc(sizeof(float) * B * N), *dx = malloc(sizeof(float) * nx);
+    for (int64_t i = 0; i < nx; i++) x[i] = (float)frand(&rs);
+    for (int i = 0; i < B * N; i++) dy[i] = (float)frand(&rs);
+    write_f32("x.f32", x, nx);
+    write_f32("dy.f32", dy, (int64_t)B * N);
+    char sp[512];
+    snprintf(sp, sizeof sp, "%s/shape.txt", tmp);
+    FILE *f = fopen(sp, "w");
+    fprintf(f, "%d %d %d %d\n", B, C, L, N);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/nn_torch_ref.py %s", tmp);
+    int rc = system(cmd);
+    CHECK_MSG(rc == 0, "reference script failed (%d)", rc);
+    if (rc != 0) goto out;
+
+    for (int mode = 0; mode < 2; mode++) {
+        const char *mn = mode ? "train" : "eval";
+        ecgx_model_set_training(m, mode);
+        if (mode)
+            for (int i = 0; i < m->n_layers; i++)
+                if (m->layers[i].type == ECGX_LAYER_DROPOUT) m->layers[i].p = 0.0f;
+        ecgx_model_zero_grad(m);
+        CHECK_OK(ecgx_model_forward(m, x, B, L, logits));
+        CHECK_OK(ecgx_model_backward(m, dy, dx, 0));
+        char key[256];
+        snprintf(key, sizeof key, "%s.logits", mn);
+        float *ref = read_f32(key, (int64_t)B * N);
+        CHECK_MSG(ref != NULL, "%s missing", key);
+        if (ref) {
+            double e = rel_err(logits, ref, (int64_t)B * N, 1.0);
+            CHECK_MSG(e <= 1e-4, "%s %s: logits differ by %.3g", arch, mn, e);
+            fprintf(stderr, "    %s %-5s logits err %.2e", arch, mn, e);
+        }
+        free(ref);
+        snprintf(key, sizeof key, "%s.dinput", mn);
+        ref = read_f32(key, nx);
+        CHECK_MSG(ref != NULL, "%s missing", key);
+        if (ref) {
+            double e = rel_err(dx, ref, nx, 1e-12);
+            CHECK_MSG(e <= 1e-3, "%s %s: input gradients differ by %.3g (relative)", arch, mn, e);
+            fprintf(stderr, "  input-grad err %.2e\n", e);
+        }
+        free(ref);
+        int n_act = 0;
+        for (int i = 0; i < ecgx_model_layer_count(m); i++) {
+            int b, c, l;
+            const float *a = ecgx_model_activation(m, i, &b, &c, &l);
+            const char *name = ecgx_model_layer_name(m, i);
+            snprintf(key, sizeof key, "%s.act.%s", mn, name);
+            ref = read_f32(key, (int64_t)b * c * l);
+            if (ref) {
+                n_act++;
+                double e = rel_err(a, ref, (int64_t)b * c * l, 1.0);
+                CHECK_MSG(e <= 1e-4, "%s %s: layer %s output differs by %.3g", arch, mn, name, e);
+                free(ref);
+            }
+            const float *g = ecgx_model_gradient(m, i, &b, &c, &l);
+            snprintf(key, sizeof key, "%s.grad.%s", mn, name);
+            ref = g ? read_f32(key, (int64_t)b * c * l) : NULL;
+            if (ref) {
+                double e = rel_err(g, ref, (int64_t)b * c * l, 1e-12);
+                CHECK_MSG(e <= 1e-3, "%s %s: gradient at layer %s differs by %.3g", arch, mn, name, e);
+                free(ref);
+            }
+        }
+        CHECK_MSG(n_act >= 10, "%s: only %d layers compared", arch, n_act);
+        for (int i = 0; i < ecgx_model_param_count(m); i++) {
+            ecgx_param p;
+            ecgx_model_param(m, i, &p);
+            snprintf(key, sizeof key, "%s.%s.%s", mn, p.grad ? "pgrad" : "buf", p.name);
+            ref = read_f32(key, p.size);
+            CHECK_MSG(ref != NULL, "%s missing", key);
+            if (!ref) continue;
+            double e = rel_err(p.grad ? p.grad : p.data, ref, p.size, 1e-12);
+            CHECK_MSG(e <= 1e-3, "%s %s: %s of %s differs by %.3g", arch, mn, p.grad ? "gradient" : "value", p.name, e);
+            free(ref);
+        }
+    }
+out:
+    free(x);
+    free(dy);
+    free(logits);
+    free(dx);
+    ecgx_model_free(m);
+}
+
+static void test_resnet1d_wang(void) { compare_arch("resnet1d_wang", 8, 250); }
+static void test_fcn_wang(void) { compare_arch("fcn_wang", 8, 200); }
+
+int main(void)
+{
+    if (system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0)
+        SKIP("/usr/bin/python3 cannot import torch: PyTorch comparison not run");
+    if (access("tests/nn_torch_ref.py", R_OK) != 0) SKIP("run from the repository root (tests/nn_torch_ref.py)");
+    tmp = test_tmpdir();
+    RUN(test_resnet1d_wang);
+    RUN(test_fcn_wang);
+    return check_finish();
+}
