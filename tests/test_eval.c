@@ -7,6 +7,9 @@
 #include "eval/eval_internal.h"
 
 #include <stdint.h>
+#include <sys/wait.h>
+#include <cjson/cJSON.h>
+#include "ecgx/outfile.h"
 
 static uint64_t lcg_state = 12345;
 static double urand(void)
@@ -478,6 +481,68 @@ static void test_calibration_closed_form(void)
     CHECK(ecgx_eval_calibration(out, neg, 1, 10, &cal) == ECGX_ERR_RANGE);
 }
 
+/* ecgx compare: the JSON it prints equals the library's numbers. */
+static void test_compare_cli(void)
+{
+    const char *bin = getenv("ECGX_BIN");
+    if (!bin || access(bin, X_OK) != 0) {
+        fprintf(stderr, "  (ECGX_BIN not set: CLI test skipped)\n");
+        return;
+    }
+    enum { N = 150 };
+    double a[N], b[N];
+    uint8_t y[N];
+    char pa[512], pb[512], pt[512], out[512], cmd[4096];
+    snprintf(pa, sizeof pa, "%s/a.csv", test_tmpdir());
+    snprintf(pb, sizeof pb, "%s/b.csv", test_tmpdir());
+    snprintf(pt, sizeof pt, "%s/t.csv", test_tmpdir());
+    snprintf(out, sizeof out, "%s/cmp.json", test_tmpdir());
+    FILE *fa = fopen(pa, "w"), *fb = fopen(pb, "w"), *ft = fopen(pt, "w");
+    fprintf(fa, "record,AF,X\n");
+    fprintf(fb, "record,X,AF\n"); /* other column order */
+    fprintf(ft, "record,AF\n");
+    for (int i = 0; i < N; i++) {
+        y[i] = urand() < 0.3;
+        a[i] = round((0.5 * y[i] + urand()) * 1000) / 1000;
+        b[i] = round((0.2 * y[i] + urand()) * 1000) / 1000;
+        fprintf(fa, "rec%d,%.3f,0.5\n", i, a[i]);
+        fprintf(ft, "rec%d,%d\n", i, y[i]);
+    }
+    for (int i = N - 1; i >= 0; i--) fprintf(fb, "rec%d,0.1,%.3f\n", i, b[i]); /* other row order */
+    fclose(fa); fclose(fb); fclose(ft);
+    snprintf(cmd, sizeof cmd, "%s compare --a %s --b %s --truth %s --json --bootstrap 200 > %s", bin, pa, pb, pt, out);
+    CHECK(system(cmd) == 0);
+    char *text = NULL;
+    size_t len;
+    CHECK_OK(ecgx_read_file(out, 1 << 20, &text, &len));
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    CHECK(root != NULL);
+    if (root) {
+        cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "classes"), 0);
+        ecgx_delong d;
+        CHECK_OK(ecgx_eval_delong(a, b, y, N, &d));
+        CHECK(c0 && strcmp(cJSON_GetObjectItem(c0, "class")->valuestring, "AF") == 0);
+        CHECK_NEAR(cJSON_GetObjectItem(c0, "auroc_a")->valuedouble, d.auc_a, 1e-12);
+        CHECK_NEAR(cJSON_GetObjectItem(c0, "auroc_b")->valuedouble, d.auc_b, 1e-12);
+        CHECK_NEAR(cJSON_GetObjectItem(c0, "delong_p")->valuedouble, d.p_value, 1e-12);
+        cJSON *ci = cJSON_GetObjectItem(c0, "auroc_a_ci");
+        CHECK(cJSON_GetArrayItem(ci, 0)->valuedouble <= d.auc_a && d.auc_a <= cJSON_GetArrayItem(ci, 1)->valuedouble);
+    }
+    cJSON_Delete(root);
+    free(text);
+    /* a record missing from B: exit 1 with the file named */
+    fb = fopen(pb, "w");
+    fprintf(fb, "record,AF\nrec0,0.5\n");
+    fclose(fb);
+    snprintf(cmd, sizeof cmd, "%s compare --a %s --b %s --truth %s 2> %s", bin, pa, pb, pt, out);
+    CHECK(WEXITSTATUS(system(cmd)) == 1);
+    CHECK_OK(ecgx_read_file(out, 1 << 20, &text, &len));
+    if (text) CHECK(strstr(text, "b.csv") && strstr(text, "rec1"));
+    free(text);
+    snprintf(cmd, sizeof cmd, "%s compare --a %s >/dev/null 2>&1", bin, pa);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
+}
+
 int main(void)
 {
     RUN(test_closed_forms);
@@ -487,5 +552,6 @@ int main(void)
     RUN(test_bootstrap);
     RUN(test_tables);
     RUN(test_sklearn);
+    RUN(test_compare_cli);
     return check_finish();
 }

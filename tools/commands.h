@@ -4,4 +4,10 @@
  * 2 usage. */
 CMD("info", cmd_info, "describe a record: rate, leads, length, format, age/sex/labels")
 CMD("convert", cmd_convert, "convert a record between WFDB and CSV")
+CMD("synth", cmd_synth, "generate synthetic 12-lead ECGs with ground truth")
 CMD("compare", cmd_compare, "compare two models' predictions: AUROC, bootstrap CIs, DeLong test")
+CMD("dataset", cmd_dataset, "index a data folder (info) or build its binary cache (cache)")
+CMD("peaks", cmd_peaks, "detect QRS complexes: R peaks and RR intervals")
+CMD("delineate", cmd_delineate, "P, QRS and T onset/peak/offset per beat and lead")
+CMD("features", cmd_features, "ECG measurements of a record or a directory of records")
+CMD("render", cmd_render, "draw a record on ECG paper (PNG/SVG), with relevance overlaid")
