@@ -12,3 +12,5 @@ CMD("delineate", cmd_delineate, "P, QRS and T onset/peak/offset per beat and lea
 CMD("features", cmd_features, "ECG measurements of a record or a directory of records")
 CMD("render", cmd_render, "draw a record on ECG paper (PNG/SVG), with relevance overlaid")
 CMD("explain", cmd_explain, "explain a model's output on a record: relevance per lead/sample and in clinical words")
+CMD("analyze", cmd_analyze, "explanations aggregated over a data set per class: leads, segments, average beat, in words")
+CMD("xai-bench", cmd_xai_bench, "compare every explanation method on records: time, deletion/insertion AUC, localisation")
