@@ -14,3 +14,7 @@ CMD("render", cmd_render, "draw a record on ECG paper (PNG/SVG), with relevance 
 CMD("explain", cmd_explain, "explain a model's output on a record: relevance per lead/sample and in clinical words")
 CMD("analyze", cmd_analyze, "explanations aggregated over a data set per class: leads, segments, average beat, in words")
 CMD("xai-bench", cmd_xai_bench, "compare every explanation method on records: time, deletion/insertion AUC, localisation")
+CMD("bench", cmd_bench, "time the neural-network engine (resnet1d_wang) against the sgemm peak and PyTorch")
+CMD("train", cmd_train, "train a 1-D CNN on ECG folders (PTB-XL benchmark recipe)")
+CMD("predict", cmd_predict, "class probabilities for ECG records from a trained model")
+CMD("eval", cmd_eval, "per-class and macro AUROC of a model on a data split")
