@@ -596,6 +596,7 @@ done:;
         a->completeness_gap = fabs(a->sum - d) / fmax(fabs(d), 1e-6);
     }
     a->steps = 1;
+    a->logit = lgp[target];
     *out = a;
 out:
     if (w.sig)
