@@ -222,11 +222,12 @@ static void draw_header(canvas *cv, const ecgx_record *rec, const ecgx_render_op
     char line[512], f[6][64];
     double x = g->grid_x_mm, y = 8;
     cv_text(cv, x, y, 3.6, h->title && *h->title ? h->title : rec->name[0] ? rec->name : "ECG", TEXT_INK, ALIGN_LEFT);
+    /* age and sex only where recorded: "unknown" on paper reads like a finding */
     char demo[128] = "";
-    const char *sex = rec->sex == ECGX_SEX_MALE ? "male" : rec->sex == ECGX_SEX_FEMALE ? "female" : "sex unknown";
-    if (rec->age >= 0) snprintf(demo, sizeof demo, "Age %.0f   %s", rec->age, sex);
-    else snprintf(demo, sizeof demo, "Age unknown   %s", sex);
-    cv_text(cv, g->grid_x_mm + g->grid_w_mm, y, 2.6, demo, TEXT_INK, ALIGN_RIGHT);
+    const char *sex = rec->sex == ECGX_SEX_MALE ? "male" : rec->sex == ECGX_SEX_FEMALE ? "female" : "";
+    if (rec->age >= 0) snprintf(demo, sizeof demo, "Age %.0f%s%s", rec->age, *sex ? "   " : "", sex);
+    else snprintf(demo, sizeof demo, "%s", sex);
+    if (demo[0]) cv_text(cv, g->grid_x_mm + g->grid_w_mm, y, 2.6, demo, TEXT_INK, ALIGN_RIGHT);
     fmt_field(f[0], 64, "Rate", h->rate_bpm, "bpm");
     fmt_field(f[1], 64, "PR", h->pr_ms, "ms");
     fmt_field(f[2], 64, "QRS", h->qrs_ms, "ms");
