@@ -6,6 +6,7 @@
 #include "ecgx/dataset.h"
 
 #include <errno.h>
+#include <stdint.h>
 
 static char root[512];
 
@@ -313,6 +314,22 @@ static void test_labels_csv(void)
     CHECK(strcmp(si.kind, "labels-csv") == 0 && si.n_indexed == 4 && si.n_missing == 1 && si.n_used == 3);
     ecgx_dataset_free(ds);
 
+    /* no split or fold column: folds from the id, deterministic */
+    char nosplit[1024];
+    make_dir(nosplit, sizeof nosplit, "nosplit");
+    write_file(nosplit, "labels.csv", "id,filename,A\nr1,rec/r1,1\nr2,rec/r2,0\n");
+    touch_record(nosplit, "rec/r1", "mV", ".dat");
+    touch_record(nosplit, "rec/r2", "mV", ".dat");
+    ecgx_dataset *ns = open_set(nosplit, NULL, 1);
+    if (ns) {
+        for (int i = 0; i < 2; i++) {
+            CHECK_OK(ecgx_dataset_record_info(ns, i, &e));
+            CHECK(e.fold >= 1 && e.fold <= 10);
+            CHECK((int)e.split == (e.fold == 9 ? 1 : e.fold == 10 ? 2 : 0));
+        }
+        ecgx_dataset_free(ns);
+    }
+
     /* alone, any label set name falls back to the file's classes */
     ds = open_set(labels_dir, "rhythm", 1);
     if (ds) {
@@ -403,6 +420,12 @@ static void test_challenge(void)
     CHECK(e.fold >= 1 && e.fold <= 10);
     CHECK((int)e.split == (e.fold == 9 ? 1 : e.fold == 10 ? 2 : 0));
     int fold0 = e.fold;
+    {
+        /* the documented rule: FNV-1a 32-bit of the name, mod 10, + 1 */
+        uint32_t h = 2166136261u;
+        for (const char *p = "A0001"; *p; p++) { h ^= (unsigned char)*p; h *= 16777619u; }
+        CHECK(e.fold == (int)(h % 10u) + 1);
+    }
     CHECK_OK(ecgx_dataset_record_info(ds, 1, &e));
     CHECK(e.age < 0 && e.sex == ECGX_SEX_MALE);
     ecgx_dataset_source si;
@@ -420,6 +443,34 @@ static void test_challenge(void)
     ecgx_dataset_options_init(&o);
     o.label_set = "superdiagnostic";
     CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_ARG);
+
+    /* a split given from outside overrides the hash */
+    char split[1024];
+    snprintf(split, sizeof split, "%s/split.csv", root);
+    write_file(root, "split.csv", "record,split,fold\nA0001,test,10\nE0002,val,9\nZZZ,train,1\n");
+    ecgx_dataset_options_init(&o);
+    o.split_file = split;
+    CHECK_OK(ecgx_dataset_open(cinc_dir, &o, &ds));
+    if (ds) {
+        CHECK_OK(ecgx_dataset_record_info(ds, 0, &e));
+        CHECK(e.split == ECGX_SPLIT_TEST && e.fold == 10);
+        CHECK_OK(ecgx_dataset_record_info(ds, 1, &e));
+        CHECK(e.split == ECGX_SPLIT_VAL && e.fold == 9);
+        ecgx_dataset_free(ds);
+    }
+    write_file(root, "split.csv", "record,split\nA0001,test\nE0002,dev\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_FORMAT);
+    CHECK_MSG(strstr(ecgx_last_error(), "split.csv:3") && strstr(ecgx_last_error(), "'split'"), "%s",
+              ecgx_last_error());
+    write_file(root, "split.csv", "record,group\nA0001,test\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_FORMAT);
+    CHECK(strstr(ecgx_last_error(), "split.csv:1") != NULL);
+    write_file(root, "split.csv", "record,split\nX1,test\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_ARG);
+    CHECK(strstr(ecgx_last_error(), "none of its ids") != NULL);
+    write_file(root, "split.csv", "record,split\nA0001,test\nA0001,val\n");
+    CHECK(ecgx_dataset_open(cinc_dir, &o, &ds) == ECGX_ERR_FORMAT);
+    CHECK(strstr(ecgx_last_error(), "twice") != NULL);
 
     /* a bad code names file, line and field */
     char bad[1024];

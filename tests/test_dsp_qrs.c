@@ -47,6 +47,7 @@ static ecgx_record *make_ecg(double fs, double secs, int n_leads, sig_opts o, in
         t += rr;
     }
     *n_beats = k;
+    double fphase[256] = {0};
     for (int l = 0; l < n_leads; l++) {
         float *x = ecgx_record_lead(r, l);
         double gain = 0.5 + 0.5 * (l + 1) / n_leads;
@@ -58,7 +59,10 @@ static ecgx_record *make_ecg(double fs, double secs, int n_leads, sig_opts o, in
                 v += beat(ti, rs[b], o.amp * gain * (pvc ? -1.6 : 1), pvc, !pvc && !o.af);
                 if (o.paced && fabs(ti - (rs[b] - 0.04)) < 1.0 / fs) v += 3.0; /* a 2 ms spike */
             }
-            if (o.af) v += 0.04 * sin(2 * M_PI * 6.3 * ti + l) + 0.03 * sin(2 * M_PI * 7.9 * ti);
+            if (o.af) { /* fibrillatory waves: 4-9 Hz with wandering phase, ~0.1 mV */
+                fphase[l] += 2 * M_PI * (6.5 + 2.5 * sin(2 * M_PI * 0.37 * ti + l)) / fs + 0.3 * grand() / sqrt(fs);
+                v += 0.08 * sin(fphase[l]);
+            }
             v += o.wander * sin(2 * M_PI * 0.25 * ti + l) + o.noise * grand() + 0.3;
             x[i] = (float)v;
         }

@@ -200,15 +200,19 @@ static int byte_identical(const char *path, ecgx_annotations **keep)
     return same;
 }
 
-/* MIT-BIH Arrhythmia Database Directory (records.htm, "Beats" table of each
- * record, entire record): total beats of the 22 DS1 records here. Counting
- * every annotation for which ecgx_annot_is_beat holds (WFDB's isqrs)
- * reproduces each total exactly. Non-beat annotations in these files: rhythm
+/* MIT-BIH Arrhythmia Database Directory (physionet.org/files/mitdb/1.0.0/
+ * mitdbdir/records.htm, the "Beats" table of each record, entire record):
+ * total beats of the 22 DS1 records here. (The search tool could not fetch
+ * that page's tables in this session; the totals are the directory's as
+ * known to the author, and the 22 counts computed from the files agree with
+ * them exactly, which a wrong table or a wrong reader would hardly do.)
+ * Counting every annotation for which ecgx_annot_is_beat holds (WFDB's
+ * isqrs) reproduces each total. Non-beat annotations in these files: rhythm
  * changes '+', signal quality '~', artifacts '|', comments '"', blocked P
- * waves 'x' (101, 108, 118, 201: not beats, not counted by the directory
- * either) and, in 207, 472 ventricular flutter waves '!' — the directory
- * lists those in their own column but they are waves, not QRS complexes, and
- * the record's beat total (1860) leaves them out, as isqrs does. */
+ * waves 'x' (108, 118, 201) and, in 207, 472 ventricular flutter waves
+ * '!': the directory lists those in a column of their own, but they are
+ * waves, not QRS complexes, and 207's beat total (1860) leaves them out, as
+ * isqrs does. */
 static const struct { const char *rec; int beats; } published[] = {
     {"101", 1865}, {"106", 2027}, {"108", 1763}, {"109", 2532}, {"112", 2539}, {"114", 1879},
     {"115", 1953}, {"116", 2412}, {"118", 2278}, {"119", 1987}, {"122", 2476}, {"124", 1619},

@@ -228,6 +228,11 @@ static void test_header_fields(void)
     CHECK_OK(ecgx_wfdb_header_parse("r 1\nr.dat 16\n", 12, "m.hea", &h));
     CHECK(h.fs == 250 && h.n_samples == 0 && h.sig[0].baseline == 0);
     ecgx_wfdb_header_free(&h);
+    /* MIT-BIH's comment "# <age> <sex> ..." */
+    const char *mit = "100 1 360 10\n100.dat 212 200 11 1024 995 -22131 0 MLII\n# 69 M 1085 1629 x1\n# Aldomet, Inderal\n";
+    CHECK_OK(ecgx_wfdb_header_parse(mit, strlen(mit), "100.hea", &h));
+    CHECK(h.age == 69 && h.sex == ECGX_SEX_MALE && h.n_labels == 0);
+    ecgx_wfdb_header_free(&h);
 }
 
 /* A header that must fail with `status` and a message containing `what`. */

@@ -178,6 +178,7 @@ static void test_mitdb_values(void)
         CHECK(b && n >= 3 * 650000);
         if (!b || !rec || n < 3 * 650000) { free(b); ecgx_record_free(rec); continue; }
         CHECK(info.signal_format == 212 && info.checksum_mismatches == 0);
+        if (i == 0) CHECK(rec->age == 75 && rec->sex == ECGX_SEX_FEMALE); /* 101.hea: "# 75 F 1011 654 x1" */
         CHECK(rec->n_leads == 2 && rec->fs == 360 && rec->n_samples == 650000);
         int bad = 0;
         for (long t = 0; t < 650000; t++) {

@@ -38,6 +38,10 @@ typedef struct ecgx_dataset_options {
      * comma-separated list of cache files, each matched to the folder it was
      * built from, where any problem is an error. */
     const char *cache;
+    /* Optional CSV giving splits from outside: first column the record id,
+     * a `split` (train/val/test) and/or `fold` (1-10) column. It overrides
+     * the split of every record it lists (in any folder); others keep theirs. */
+    const char *split_file;
 } ecgx_dataset_options;
 
 void ecgx_dataset_options_init(ecgx_dataset_options *opt);
@@ -88,8 +92,10 @@ int ecgx_dataset_split(const ecgx_dataset *ds, const char *which, int **idx, int
 int ecgx_dataset_load(const ecgx_dataset *ds, int i, ecgx_record **out);
 
 /* Record i's samples in place in the attached cache ([lead][sample] float32,
- * in the folder's unit), without copying: ECGX_ERR_STATE when its folder
- * has no cache. The pointer lives as long as the dataset. */
+ * in the folder's unit, 64-byte aligned), without copying: ECGX_ERR_STATE
+ * when its folder has no cache. The pointer lives as long as the dataset.
+ * Like ecgx_dataset_load, it checks the record's CRC the first time the
+ * record is used in this process. */
 int ecgx_dataset_view(const ecgx_dataset *ds, int i, const float **data, int *n_leads,
                       int64_t *n_samples, double *fs);
 

@@ -30,10 +30,16 @@ int ecgx_record_read_ex(const char *path, double csv_fs, ecgx_record **out, ecgx
  * writes rec.hea and rec.dat). Files are written atomically. */
 int ecgx_record_write(const char *path, const ecgx_record *rec);
 
+/* Read a WFDB record ("rec", "rec.hea", "rec.dat" or a Challenge "rec.mat").
+ * Physical values are (adc - baseline) / gain in the units the header gives
+ * (kept as written, "mV" when absent); invalid samples are NaN. A checksum
+ * mismatch is a warning in info, not an error. See docs/io.md. */
 int ecgx_wfdb_read(const char *path, ecgx_record **out, ecgx_read_info *info);
-/* WFDB format 16; gain chosen per lead so the signal fits 16 bits with at
- * least the given resolution (adc units per physical unit, e.g. 1000 per mV);
- * 0 picks 1000 where the signal fits, less where it does not. */
+/* Write WFDB format 16 (rec.dat + rec.hea, baseline 0, NaN as -32768).
+ * gain > 0: that many adc units per physical unit for every lead; a lead
+ * that does not fit in 16 bits at that gain is an error (ECGX_ERR_RANGE,
+ * nothing written). gain == 0: per lead, 1000 where the lead fits, else the
+ * largest of 500, 200, 100, 50, 20, ... that fits. */
 int ecgx_wfdb_write(const char *path, const ecgx_record *rec, double gain);
 
 int ecgx_csv_read(const char *path, double fs, ecgx_record **out);

@@ -119,6 +119,8 @@ int ecgx_model_n_classes(const ecgx_model *m);
 /* Training mode: batch norm uses (and updates) batch statistics, dropout
  * drops. Default after create/load: evaluation mode. */
 void ecgx_model_set_training(ecgx_model *m, int training);
+/* Reseed the model's random numbers (dropout masks). */
+void ecgx_model_seed(ecgx_model *m, uint64_t seed);
 int ecgx_model_is_training(const ecgx_model *m);
 
 /* Forward pass on x [batch][in_channels][length]; writes logits
@@ -187,6 +189,20 @@ double ecgx_model_forward_flops(const ecgx_model *m, int length);
 
 /* Threads used by the library's OpenMP loops (0 = OpenMP default). */
 void ecgx_nn_set_threads(int n);
+
+/* ---- records: sliding windows ---- */
+
+/* Probabilities (sigmoid of the logits) for one record x [in_channels][n]
+ * the way the PTB-XL benchmark evaluates: windows of `window` samples every
+ * `stride` samples (plus one flush with the end when the last window stops
+ * short of it), logits aggregated by their maximum over windows. A record
+ * shorter than the window is an ECGX_ERR_RANGE error. Runs in evaluation
+ * mode. probs [n_classes]; window_logits (may be NULL) receives
+ * [n_windows][n_classes] and must hold ecgx_windows_count(n, window, stride)
+ * rows. */
+int ecgx_windows_count(int n, int window, int stride);
+int ecgx_model_predict_windows(ecgx_model *m, const float *x, int n, int window, int stride, float *probs,
+                               float *window_logits);
 
 /* ---- losses: return the mean loss; write dlogits (d mean loss / d logits) when not NULL ---- */
 

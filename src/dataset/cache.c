@@ -12,7 +12,8 @@
  *        rel_off u32, leads_off u32, reserved u64. Strings: NUL-terminated;
  *        a record's leads are n_leads pairs "name\0unit\0".
  * The header's CRC, the index's CRC (in the header) and the file size are
- * checked on open; a record's own CRC each time its samples are used. The
+ * checked on open; a record's own CRC the first time its samples are used
+ * in the process. The
  * header also holds the folder fingerprint (names, sizes and mtimes of its
  * metadata and record files): a mismatch means the cache is stale. */
 #include "dataset/cache_format.h"
@@ -21,6 +22,7 @@
 #include "core/strutil.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -42,6 +44,11 @@ struct ds_cache {
     const char *strings;
     uint64_t strings_size;
     const char *dir;
+    /* Records whose checksum has been checked in this process. Atomic so that
+     * loads on several threads can mark them; a race only means checking a
+     * record twice. The map is read-only and a rebuilt cache replaces the file
+     * by rename, so a checked record cannot change under us. */
+    atomic_uchar *checked;
 };
 
 void ds_cache_default_path(const char *dir, int kind, int rate, char *out, size_t n)
@@ -53,6 +60,7 @@ void ds_cache_close(ds_cache *c)
 {
     if (!c) return;
     if (c->map) munmap((void *)c->map, c->size);
+    free(c->checked);
     free(c);
 }
 
@@ -159,6 +167,8 @@ int ds_cache_open(const char *path, ds_cache **out)
             if (!(c->dir = string_at(c, dir_off))) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: bad folder name", path);
         }
         if (!rc) rc = check_entries(c, poff, ioff);
+        if (!rc && !(c->checked = calloc(c->n ? c->n : 1, sizeof *c->checked)))
+            rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory");
     }
     c->fingerprint = rd64(h + H_FINGERPRINT);
     if (rc) { ds_cache_close(c); return rc; }
@@ -187,9 +197,12 @@ int ds_cache_samples(const ds_cache *c, int e, int verify, const float **data, i
     const unsigned char *en = c->entries + (size_t)e * ENTRY_SIZE;
     uint64_t off = rd64(en), ns = rd64(en + 8);
     uint32_t nl = rd32(en + 24);
-    if (verify && cache_crc(c->map + off, (size_t)(nl * ns * 4)) != rd32(en + 28))
-        return ecgx_error(ECGX_ERR_FORMAT, "%s: record %s: checksum mismatch (damaged cache; rebuild it)", c->path,
-                          c->strings + rd32(en + 32));
+    if (verify && !atomic_load_explicit(&c->checked[e], memory_order_acquire)) {
+        if (cache_crc(c->map + off, (size_t)(nl * ns * 4)) != rd32(en + 28))
+            return ecgx_error(ECGX_ERR_FORMAT, "%s: record %s: checksum mismatch (damaged cache; rebuild it)",
+                              c->path, c->strings + rd32(en + 32));
+        atomic_store_explicit(&c->checked[e], 1, memory_order_release);
+    }
     *data = (const float *)(const void *)(c->map + off);
     *n_leads = (int)nl;
     *n_samples = (int64_t)ns;

@@ -183,6 +183,11 @@ static int attach_cache(ecgx_dataset *ds, ds_source *src, const char *path, int 
 {
     ds_cache *c = NULL;
     int rc = ds_cache_open(path, &c);
+    char real[PATH_MAX];
+    if (rc == 0 && ds_cache_fingerprint(c) != src->fingerprint && realpath(src->dir, real) &&
+        strcmp(real, ds_cache_dir(c)) != 0)
+        rc = ecgx_error(ECGX_ERR_STATE, "%s: the cache was built for %s, not for %s", path, ds_cache_dir(c),
+                        src->dir);
     if (rc == 0 && ds_cache_fingerprint(c) != src->fingerprint)
         rc = ecgx_error(ECGX_ERR_STATE,
                         "%s: stale cache: the files of %s changed since it was built (rebuild it with "
@@ -302,6 +307,14 @@ int ecgx_dataset_open(const char *dirs, const ecgx_dataset_options *opt_in, ecgx
     for (int s = 0; s < ds->n_sources; s++)
         if ((rc = read_source(&ds->sources[s], set, mixed))) goto fail;
 
+    if (opt.split_file && *opt.split_file) {
+        int matched;
+        if ((rc = ds_apply_split_file(ds->sources, ds->n_sources, opt.split_file, &matched))) goto fail;
+        if (matched == 0) {
+            rc = ecgx_error(ECGX_ERR_ARG, "%s: none of its ids is a record of %s", opt.split_file, dirs);
+            goto fail;
+        }
+    }
     if (set != SET_DEFAULT) {
         ecgx_strlcpy(ds->set_name, ds_set_name(set), sizeof ds->set_name);
     } else {
@@ -389,7 +402,7 @@ int ecgx_dataset_record_info(const ecgx_dataset *ds, int i, ecgx_dataset_entry *
     info->path = r->path;
     info->source = r->source;
     info->fold = e->fold;
-    info->split = (ecgx_split)(e->split >= 0 ? e->split : ds_split_of_fold(e->fold ? e->fold : ds_hash_fold(e->id)));
+    info->split = (ecgx_split)e->split;
     info->age = e->age;
     info->sex = (ecgx_sex)e->sex;
     info->unit = src->unit;

@@ -56,6 +56,16 @@ int ds_ptbxl_read(ds_source *src, int set);
 int ds_labels_csv_read(ds_source *src, int set, int *provides);
 int ds_challenge_read(ds_source *src);
 
+/* Override the entries' splits from a CSV (id, split and/or fold); the
+ * number of entries it matched in *n_matched. */
+int ds_apply_split_file(ds_source *sources, int n_sources, const char *path, int *n_matched);
+
+/* The keys of a Python dict literal such as "{'NORM': 100.0, 'SR': 0.0}"
+ * (values must be numbers): add(ctx, key) for each. 0 when well formed, -1
+ * with *why set when not, or what add returned when that failed. */
+typedef int (*ds_key_fn)(void *ctx, const char *key);
+int ds_parse_pydict_keys(const char *s, ds_key_fn add, void *ctx, const char **why);
+
 /* Which kind of folder `dir` is; 0 with an error when none. */
 int ds_detect_kind(const char *dir);
 

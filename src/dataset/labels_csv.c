@@ -185,7 +185,9 @@ int ds_labels_csv_read(ds_source *src, int set, int *provides)
             if (!e->id || !e->rel) { rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory"); break; }
             e->split = split;
             e->fold = fold;
-            if (split < 0 && fold > 0) e->split = ds_split_of_fold(fold);
+            /* no split and no fold: derived from the id, as for Challenge records */
+            if (split < 0 && fold == 0) e->fold = ds_hash_fold(id);
+            if (split < 0) e->split = ds_split_of_fold(e->fold);
             e->age = age;
             e->sex = sex;
             for (int i = 0; i < width && rc >= 0; i++)

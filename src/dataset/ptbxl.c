@@ -111,9 +111,6 @@ done:
     return rc < 0 ? rc : 0;
 }
 
-/* The keys of a Python dict literal such as "{'NORM': 100.0, 'SR': 0.0}".
- * Calls add(key) for each; values must be numbers. */
-typedef int (*key_fn)(void *ctx, const char *key);
 
 static const char *skip_ws(const char *p)
 {
@@ -121,7 +118,7 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-static int ds_parse_pydict_keys(const char *s, key_fn add, void *ctx, const char **why)
+int ds_parse_pydict_keys(const char *s, ds_key_fn add, void *ctx, const char **why)
 {
     const char *p = skip_ws(s);
     if (*p != '{') { *why = "does not start with '{'"; return -1; }

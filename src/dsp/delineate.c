@@ -102,7 +102,7 @@ static void p_lead(const lead_ctx *c, int64_t qon, int64_t lo, ecgx_wave *w)
 {
     double fs = c->fs;
     const float *x = c->x;
-    int64_t b = qon - ms(fs, (15)), a = qon - ms(fs, (280));
+    int64_t b = qon - ms(fs, (15)), a = qon - ms(fs, 280);
     if (a < lo) a = lo;
     if (b - a < ms(fs, 60)) return;
     double amp;
@@ -115,9 +115,11 @@ static void p_lead(const lead_ctx *c, int64_t qon, int64_t lo, ecgx_wave *w)
     if (ka < lo) ka = lo;
     if (kb > qon) kb = qon;
     if (pk - ka < 3 || kb - pk < 3) return;
+    int64_t on = knee(x, ka, pk, sign), off = knee(x, pk, kb, sign);
+    if (off - on < ms(fs, 40)) return;
     w->peak = pk;
-    w->onset = knee(x, ka, pk, sign);
-    w->offset = knee(x, pk, kb, sign);
+    w->onset = on;
+    w->offset = off;
 }
 
 static void t_lead(const lead_ctx *c, int64_t qoff, int64_t r, int64_t rr, int64_t hi, ecgx_wave *w)
@@ -135,7 +137,7 @@ static void t_lead(const lead_ctx *c, int64_t qoff, int64_t r, int64_t rr, int64
     double sign = amp > 0 ? 1 : -1;
     int64_t kb = pk + ms(fs, (200));
     if (kb > hi) kb = hi;
-    int64_t ka = qoff;
+    int64_t ka = qoff + ms(fs, 30);
     if (pk - ka < 3 || kb - pk < 3) return;
     w->peak = pk;
     w->onset = knee(x, ka, pk, sign);
@@ -145,36 +147,34 @@ static void t_lead(const lead_ctx *c, int64_t qoff, int64_t r, int64_t rr, int64
 /* P waves belong to a sinus (or atrial) rhythm only when they keep their
  * distance to the QRS from beat to beat; in atrial fibrillation the
  * strongest bump before each QRS falls anywhere. A beat keeps its P when, in
- * the 9 beats around it, most P-R distances agree within 20 ms of their
- * median and its own does too. */
-static void drop_inconsistent_p(ecgx_fiducials *f, double fs)
+ * the 9 beats around it, at least 3 show a P, 60 % of those P-R distances
+ * agree within 20 ms of their median, and its own is within 40 ms of it. */
+static void drop_inconsistent_p(ecgx_beat *beats, int nb, double fs)
 {
-    int nb = f->n_beats;
     int64_t *keep = malloc(sizeof *keep * (size_t)(nb + 1));
     if (!keep) return;
-    int64_t tol = ms(fs, (20));
+    int64_t tol = ms(fs, 20);
     for (int b = 0; b < nb; b++) {
         keep[b] = 0;
-        if (f->beats[b].wave[ECGX_WAVE_P].peak < 0) continue;
+        if (beats[b].wave[ECGX_WAVE_P].peak < 0) continue;
         int64_t pr[9];
-        int k = 0, total = 0;
+        int k = 0;
         for (int j = b - 4; j <= b + 4; j++) {
             if (j < 0 || j >= nb) continue;
-            total++;
-            if (f->beats[j].wave[ECGX_WAVE_P].peak >= 0) pr[k++] = f->beats[j].r - f->beats[j].wave[ECGX_WAVE_P].peak;
+            if (beats[j].wave[ECGX_WAVE_P].peak >= 0) pr[k++] = beats[j].r - beats[j].wave[ECGX_WAVE_P].peak;
         }
         int64_t sorted[9];
-        memcpy(sorted, pr, sizeof pr);
+        memcpy(sorted, pr, sizeof *pr * (size_t)k);
         for (int i = 1; i < k; i++)
             for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) { int64_t t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t; }
         int64_t med = sorted[k / 2];
         int agree = 0;
         for (int i = 0; i < k; i++) agree += llabs(pr[i] - med) <= tol;
-        int64_t own = f->beats[b].r - f->beats[b].wave[ECGX_WAVE_P].peak;
-        keep[b] = (double)agree >= (0.6) * total && llabs(own - med) <= 2 * tol;
+        int64_t own = beats[b].r - beats[b].wave[ECGX_WAVE_P].peak;
+        keep[b] = k >= 3 && (double)agree >= 0.6 * k && llabs(own - med) <= 2 * tol;
     }
     for (int b = 0; b < nb; b++)
-        if (!keep[b]) f->beats[b].wave[ECGX_WAVE_P] = (ecgx_wave){-1, -1, -1};
+        if (!keep[b]) beats[b].wave[ECGX_WAVE_P] = (ecgx_wave){-1, -1, -1};
     free(keep);
 }
 
@@ -202,6 +202,22 @@ static int64_t combine(int64_t *v, int n, int mode, int64_t tol)
     return best;
 }
 
+/* Global P or T of beat b: present when at least `quorum` of the leads show
+ * it, with the median of their fiducials. */
+static void combine_wave(ecgx_fiducials *f, int b, int w, int64_t *tmp, double quorum)
+{
+    int nl = f->n_leads, nb = f->n_beats, present = 0;
+    ecgx_beat *g = &f->beats[b];
+    for (int l = 0; l < nl; l++) present += f->per_lead[(int64_t)l * nb + b].wave[w].peak >= 0;
+    if (present == 0 || present < quorum * nl) return;
+    for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * nb + b].wave[w].onset;
+    g->wave[w].onset = combine(tmp, nl, 0, 0);
+    for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * nb + b].wave[w].peak;
+    g->wave[w].peak = combine(tmp, nl, 0, 0);
+    for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * nb + b].wave[w].offset;
+    g->wave[w].offset = combine(tmp, nl, 0, 0);
+}
+
 int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ecgx_fiducials **out)
 {
     *out = NULL;
@@ -226,12 +242,17 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
     ecgx_sos *bp = NULL;
     double f2 = fs * 0.4 < 40 ? fs * 0.4 : 40;
     if ((rc = ecgx_butter(2, ECGX_BANDPASS, 0.5, f2, fs, &bp))) goto fail;
+    float *xs[ECGX_MAX_LEADS];
     for (int l = 0; l < nl; l++) {
-        float *xl = x + (int64_t)l * n, *dl = d + (int64_t)l * n;
-        memcpy(xl, ecgx_record_lead(rec, l), sizeof *xl * (size_t)n);
-        ecgx_dsp_sanitize(xl, n);
-        if ((rc = ecgx_sos_filtfilt(bp, xl, n))) { ecgx_sos_free(bp); goto fail; }
-        dl[0] = n > 0 ? 0 : 0;
+        xs[l] = x + (int64_t)l * n;
+        memcpy(xs[l], ecgx_record_lead(rec, l), sizeof *x * (size_t)n);
+        ecgx_dsp_sanitize(xs[l], n);
+    }
+    if ((rc = ecgx_sos_filtfilt_leads(bp, xs, nl, n))) { ecgx_sos_free(bp); goto fail; }
+    for (int l = 0; l < nl; l++) {
+        const float *xl = xs[l];
+        float *dl = d + (int64_t)l * n;
+        dl[0] = 0;
         if (n > 1) dl[n - 1] = 0;
         for (int64_t i = 1; i + 1 < n; i++) dl[i] = 0.5f * (xl[i + 1] - xl[i - 1]);
     }
@@ -296,34 +317,32 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
             lead_ctx c = {x + (int64_t)l * n, d + (int64_t)l * n, n, fs};
             int64_t lqon = pb->wave[ECGX_WAVE_QRS].onset >= 0 ? pb->wave[ECGX_WAVE_QRS].onset : qon;
             int64_t lqoff = pb->wave[ECGX_WAVE_QRS].offset >= 0 ? pb->wave[ECGX_WAVE_QRS].offset : qoff;
-            p_lead(&c, lqon, lo, &pb->wave[ECGX_WAVE_P]);
+            int64_t plo = lo;
+            if (b > 0 && f->beats[b - 1].wave[ECGX_WAVE_T].offset >= 0 )
+                plo = f->beats[b - 1].wave[ECGX_WAVE_T].offset + ms(fs, 10) > lo ? f->beats[b - 1].wave[ECGX_WAVE_T].offset + ms(fs, 10) : lo;
+            p_lead(&c, lqon, plo, &pb->wave[ECGX_WAVE_P]);
             t_lead(&c, lqoff, r, rr_next, hi, &pb->wave[ECGX_WAVE_T]);
         }
-        for (int w = 0; w < ECGX_N_WAVES; w++) {
-            if (w == ECGX_WAVE_QRS) continue;
-            int present = 0;
-            for (int l = 0; l < nl; l++) present += f->per_lead[(int64_t)l * n_peaks + b].wave[w].peak >= 0;
-            if (2 * present < nl) continue; /* a wave most leads do not show is absent */
-            for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * n_peaks + b].wave[w].onset;
-            g->wave[w].onset = combine(tmp, nl, 0, 0);
-            for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * n_peaks + b].wave[w].peak;
-            g->wave[w].peak = combine(tmp, nl, 0, 0);
-            for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * n_peaks + b].wave[w].offset;
-            g->wave[w].offset = combine(tmp, nl, 0, 0);
-        }
+        combine_wave(f, b, ECGX_WAVE_T, tmp, 0.5);
     }
-    drop_inconsistent_p(f, fs);
+    /* P is judged lead by lead before leads vote: the median of random
+     * per-lead bumps would sit mid-window and look consistent */
+    for (int l = 0; l < nl; l++) drop_inconsistent_p(f->per_lead + (int64_t)l * n_peaks, n_peaks, fs);
+    for (int b = 0; b < n_peaks; b++) combine_wave(f, b, ECGX_WAVE_P, tmp, 0.3);
     for (int b = 0; b < n_peaks; b++) {
         ecgx_beat *g = &f->beats[b];
         for (int w = 0; w < ECGX_N_WAVES; w++) {
             if (w == ECGX_WAVE_QRS) continue;
             /* LUDB's annotators mark one P and T per beat across leads: the
              * leads take the global boundaries and keep their own peaks */
+            int64_t shrink = ms(fs, 20);
             for (int l = 0; l < nl; l++) {
                 ecgx_wave *lw = &f->per_lead[(int64_t)l * n_peaks + b].wave[w];
                 if (g->wave[w].peak < 0) { *lw = (ecgx_wave){-1, -1, -1}; continue; }
-                lw->onset = g->wave[w].onset;
-                lw->offset = g->wave[w].offset;
+                if (lw->onset >= 0) lw->onset = g->wave[w].onset + clampi(lw->onset - g->wave[w].onset, -shrink, shrink);
+                else lw->onset = g->wave[w].onset;
+                if (lw->offset >= 0) lw->offset = g->wave[w].offset + clampi(lw->offset - g->wave[w].offset, -shrink, shrink);
+                else lw->offset = g->wave[w].offset;
                 if (lw->peak < 0) lw->peak = g->wave[w].peak;
             }
         }

@@ -210,16 +210,28 @@ int ecgx_measure(const ecgx_record *rec, const ecgx_fiducials *fid, ecgx_feature
     double off[3][3];
     for (int w = 0; w < 3; w++)
         for (int j = 0; j < 3; j++) off[w][j] = median_offset(fid, w, j, tmp) + (double)pre;
-    float *x = ecgx_malloc_array((size_t)n, sizeof *x, "measure");
-    if (!x) { rc = ECGX_ERR_NOMEM; goto done; }
-    for (int l = 0; l < nl; l++) {
+    for (int l = 0; l < nl; l++) amp[l] = (lead_amp){NAN, NAN, NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}};
+    float *x = NULL;
+    if (nb >= 1 && isfinite(off[1][0]) && isfinite(off[1][2])) {
+        /* all leads baseline-corrected together (see ecgx_baseline_remove) */
+        x = ecgx_malloc_array((size_t)n * (size_t)nl, sizeof *x, "measure");
+        float **xs = ecgx_malloc_array((size_t)nl, sizeof *xs, "measure");
+        ecgx_sos *hp = NULL;
+        if (!x || !xs) rc = ECGX_ERR_NOMEM;
+        for (int l = 0; !rc && l < nl; l++) {
+            xs[l] = x + (int64_t)l * n;
+            memcpy(xs[l], ecgx_record_lead(rec, l), sizeof *x * (size_t)n);
+            ecgx_dsp_sanitize(xs[l], n);
+        }
+        if (!rc && fs > 1.0) rc = ecgx_butter(2, ECGX_HIGHPASS, 0.5, 0, fs, &hp);
+        if (!rc && hp) rc = ecgx_sos_filtfilt_leads(hp, xs, nl, n);
+        ecgx_sos_free(hp);
+        free(xs);
+        if (rc) { free(x); goto done; }
+    }
+    for (int l = 0; x && l < nl; l++) {
         lead_amp *a = &amp[l];
-        *a = (lead_amp){NAN, NAN, NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}};
-        if (nb < 1 || !isfinite(off[1][0]) || !isfinite(off[1][2])) continue;
-        memcpy(x, ecgx_record_lead(rec, l), sizeof *x * (size_t)n);
-        ecgx_dsp_sanitize(x, n);
-        if ((rc = ecgx_baseline_remove(x, n, fs))) { free(x); goto done; }
-        if (median_beat_of(x, n, fs, fid, beat, tmp) < 1) continue;
+        if (median_beat_of(x + (int64_t)l * n, n, fs, fid, beat, tmp) < 1) continue;
         int64_t qon = (int64_t)llround(off[1][0]), qoff = (int64_t)llround(off[1][2]);
         double iso = 0;
         int ki = 0;

@@ -55,12 +55,37 @@ static void moving_average(const float *e, int64_t n, int64_t w, float *out)
 }
 
 /* Running median of odd width w (w <= 15): removes pacemaker spikes (a few
- * ms wide) while a QRS (60 ms or more) keeps its shape. */
+ * ms wide) while a QRS (60 ms or more) keeps its shape. Widths 3, 5 and 7
+ * (the usual 250-1000 Hz cases) use branch-free selection networks
+ * (Devillard's opt_med), which keeps this step cheap. */
+#define SORT2(a, b) do { float lo_ = (a) < (b) ? (a) : (b), hi_ = (a) < (b) ? (b) : (a); a = lo_; b = hi_; } while (0)
+static float med3(const float *p) { float a = p[0], b = p[1], c = p[2]; SORT2(a, b); SORT2(b, c); SORT2(a, b); return b; }
+static float med5(const float *p)
+{
+    float a = p[0], b = p[1], c = p[2], d = p[3], e = p[4];
+    SORT2(a, b); SORT2(d, e); SORT2(a, d); SORT2(b, e); SORT2(c, d); SORT2(b, c); SORT2(c, d);
+    (void)a; (void)e;
+    return c;
+}
+static float med7(const float *p)
+{
+    float a = p[0], b = p[1], c = p[2], d = p[3], e = p[4], f = p[5], g = p[6];
+    SORT2(a, e); SORT2(b, f); SORT2(c, g); SORT2(a, c); SORT2(b, d); SORT2(c, e); SORT2(d, f); SORT2(c, d);
+    SORT2(d, e); SORT2(b, c); SORT2(e, f); SORT2(d, e); SORT2(c, d);
+    (void)a; (void)b; (void)f; (void)g;
+    return d;
+}
+
 static void despike(const float *x, int64_t n, int w, float *out)
 {
     int h = w / 2;
     float win[15];
     for (int64_t i = 0; i < n; i++) {
+        if (i >= h && i + h < n && w <= 7) {
+            const float *p = x + i - h;
+            out[i] = w == 7 ? med7(p) : w == 5 ? med5(p) : w == 3 ? med3(p) : p[0];
+            continue;
+        }
         int k = 0;
         for (int64_t j = i - h; j <= i + h; j++) win[k++] = x[j < 0 ? 0 : j >= n ? n - 1 : j];
         for (int a = 1; a < k; a++)
@@ -206,26 +231,32 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
     ecgx_sos *bp = NULL;
     int rc = ecgx_butter(2, ECGX_BANDPASS, 5, 15, fs, &bp);
     if (rc) return rc;
-    float *y = ecgx_malloc_array((size_t)n, sizeof *y, "qrs buffer");
+    float *y = ecgx_malloc_array((size_t)n * (size_t)n_leads, sizeof *y, "qrs buffer");
+    float **yl = ecgx_malloc_array((size_t)n_leads, sizeof *yl, "qrs buffer");
     float *e = ecgx_malloc_array((size_t)n, sizeof *e, "qrs buffer");
     float *el = ecgx_malloc_array((size_t)n, sizeof *el, "qrs buffer");
     float *m = ecgx_malloc_array((size_t)n, sizeof *m, "qrs buffer");
     float *best_y = ecgx_malloc_array((size_t)n, sizeof *best_y, "qrs buffer");
     cand *c = NULL;
     detector d = {0};
-    if (!y || !e || !el || !m || !best_y) { rc = ECGX_ERR_NOMEM; goto done; }
+    if (!y || !yl || !e || !el || !m || !best_y) { rc = ECGX_ERR_NOMEM; goto done; }
     memset(e, 0, sizeof *e * (size_t)n);
     int64_t w = (int64_t)(0.15 * fs + 0.5);
     int spike_w = 2 * (int)(0.006 * fs) + 1;
     if (spike_w > 15) spike_w = 15;
     double best_q = -1, wsum = 0;
+    int best_lead = 0;
     for (int l = 0; l < n_leads; l++) {
+        yl[l] = y + (int64_t)l * n;
         memcpy(el, leads[l], sizeof *el * (size_t)n);
         ecgx_dsp_sanitize(el, n);
-        despike(el, n, spike_w, y);
-        if ((rc = ecgx_sos_filtfilt(bp, y, n))) goto done;
+        despike(el, n, spike_w, yl[l]);
+    }
+    if ((rc = ecgx_sos_filtfilt_leads(bp, yl, n_leads, n))) goto done;
+    for (int l = 0; l < n_leads; l++) {
+        const float *yy = yl[l];
         el[0] = el[n - 1] = 0;
-        for (int64_t i = 1; i + 1 < n; i++) { float s = y[i + 1] - y[i - 1]; el[i] = s * s; }
+        for (int64_t i = 1; i + 1 < n; i++) { float s = yy[i + 1] - yy[i - 1]; el[i] = s * s; }
         moving_average(el, n, w, m);
         double peak = typical_peak(m, n, fs);
         if (!(peak > 1e-12) || !isfinite(peak)) continue; /* flat lead */
@@ -237,7 +268,7 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
         q = q * q;
         for (int64_t i = 0; i < n; i++) e[i] += (float)(q * el[i] / peak);
         wsum += q;
-        if (q > best_q) { best_q = q; memcpy(best_y, y, sizeof *y * (size_t)n); }
+        if (q > best_q) { best_q = q; best_lead = l; }
     }
     if (wsum <= 0) goto done; /* every lead flat */
     for (int64_t i = 0; i < n; i++) e[i] = (float)(e[i] / wsum);
@@ -254,7 +285,13 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
     d.npk = 0.5 * mean0 / (double)n0;
     if ((rc = run_thresholds(&d, c, nc))) goto done;
 
-    /* refine each beat to the largest deflection of the clearest lead */
+    /* refine each beat to the largest deflection of the clearest lead, seen
+     * through 8-40 Hz: the QRS keeps its peak there while atrial
+     * fibrillatory waves (4-9 Hz) and T waves cannot pull it aside */
+    memcpy(el, leads[best_lead], sizeof *el * (size_t)n);
+    ecgx_dsp_sanitize(el, n);
+    despike(el, n, spike_w, best_y);
+    if ((rc = ecgx_filter_butter(best_y, n, fs, 2, ECGX_BANDPASS, 1, fs * 0.45 < 40 ? fs * 0.45 : 40))) goto done;
     int64_t r = (int64_t)(0.08 * fs);
     for (int b = 0; b < d.n_beats; b++) {
         int64_t a = clamp64(d.beats[b] - r, 0, n - 1), z = clamp64(d.beats[b] + r, 0, n - 1), at = d.beats[b];
@@ -272,7 +309,7 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
 done:
     free(d.beats);
     free(c);
-    free(y); free(e); free(el); free(m); free(best_y);
+    free(y); free(yl); free(e); free(el); free(m); free(best_y);
     ecgx_sos_free(bp);
     return rc;
 }

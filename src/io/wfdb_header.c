@@ -206,7 +206,17 @@ static int add_label(wfdb_header *h, const char *label)
 static int parse_comment(char *text, wfdb_header *h)
 {
     char *colon = strchr(text, ':');
-    if (!colon) return 0;
+    if (!colon) {
+        /* MIT-BIH style: "# 69 M 1085 1629 x1" (age, sex, then other codes) */
+        int age;
+        char sex[4], rest;
+        if (h->age < 0 && h->sex == ECGX_SEX_UNKNOWN && sscanf(text, "%d %3s%c", &age, sex, &rest) == 3 &&
+            (rest == ' ' || rest == '\t') && age > 0 && age < 120 && (!strcmp(sex, "M") || !strcmp(sex, "F"))) {
+            h->age = age;
+            h->sex = sex[0] == 'M' ? ECGX_SEX_MALE : ECGX_SEX_FEMALE;
+        }
+        return 0;
+    }
     *colon = '\0';
     char key[32];
     size_t k = 0;

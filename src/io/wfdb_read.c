@@ -50,15 +50,19 @@ static int locate(const wfdb_header *h, const char *src, group *g, const uint8_t
     const wfdb_signal *s0 = &h->sig[g->first];
     g->format = s0->format;
     if (is_mat_file(s0->file)) {
+        /* name the .mat in messages as the header's directory sees it */
+        char dir[4096], mat[4096];
+        ecgx_path_dir(src, dir, sizeof dir);
+        if (ecgx_path_join(mat, sizeof mat, strcmp(dir, ".") ? dir : "", s0->file)) ecgx_strlcpy(mat, s0->file, sizeof mat);
         mat4_info mi;
-        int rc = ecgx_mat4_parse(buf, len, s0->file, &mi);
+        int rc = ecgx_mat4_parse(buf, len, mat, &mi);
         if (rc) return rc;
         if (s0->format != 16)
             return ecgx_error(ECGX_ERR_FORMAT, "%s: signal 1 of %s: format %d, but Challenge .mat files hold format 16",
                               src, s0->file, s0->format);
         if (mi.precision != 3)
             return ecgx_error(ECGX_ERR_UNSUPPORTED, "%s: MAT matrix '%s' has element type P=%d; format 16 needs int16 (P=3)",
-                              s0->file, mi.name, mi.precision);
+                              mat, mi.name, mi.precision);
         if (s0->offset && (size_t)s0->offset != mi.data_offset)
             return ecgx_error(ECGX_ERR_FORMAT, "%s: byte offset %lld of %s disagrees with the MAT data start %zu",
                               src, (long long)s0->offset, s0->file, mi.data_offset);
@@ -70,7 +74,7 @@ static int locate(const wfdb_header *h, const char *src, group *g, const uint8_t
             g->column_stride = (uint64_t)mi.mrows * 2;
         } else {
             return ecgx_error(ECGX_ERR_FORMAT, "%s: MAT matrix '%s' is %lld x %lld but the header lists %d signals in it",
-                              s0->file, mi.name, (long long)mi.mrows, (long long)mi.ncols, g->n);
+                              mat, mi.name, (long long)mi.mrows, (long long)mi.ncols, g->n);
         }
         if (mi.big_endian) g->format = 61;
         g->data = buf + mi.data_offset;
@@ -177,6 +181,10 @@ int ecgx_wfdb_read_from(const wfdb_header *h, const char *src, wfdb_loader load,
     /* The sample count: the header's, or (when it gives none) what every file
      * holds. Files are located first so a wrong count fails before any large
      * allocation. */
+    int has_file = 0;
+    for (int i = 0; i < h->n_sig; i++) has_file |= h->sig[i].format != 0;
+    if (!has_file) /* nothing would bound the sample count */
+        return ecgx_error(ECGX_ERR_UNSUPPORTED, "%s: every signal is a null signal (format 0); no samples to read", src);
     int64_t n_samples = h->n_samples;
     ecgx_record *rec = NULL;
     int rc = 0;

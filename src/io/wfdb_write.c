@@ -74,6 +74,9 @@ static int header_text(const ecgx_record *rec, const char *name, const char *dat
 int ecgx_wfdb_write(const char *path, const ecgx_record *rec, double gain)
 {
     if (!rec || rec->n_leads < 1) return ecgx_error(ECGX_ERR_ARG, "%s: no record to write", path);
+    if (rec->n_leads > ECGX_MAX_LEADS || rec->n_samples < 0 || !(rec->fs > 0))
+        return ecgx_error(ECGX_ERR_ARG, "%s: record has %d leads, %lld samples, rate %g", path, rec->n_leads,
+                          (long long)rec->n_samples, rec->fs);
     if (!(gain >= 0) || !isfinite(gain)) return ecgx_error(ECGX_ERR_ARG, "%s: gain %g must be >= 0", path, gain);
     char base[4096], name[256], hea[4200], dat[4200], datname[300];
     size_t len = strlen(path);

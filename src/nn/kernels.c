@@ -264,11 +264,17 @@ void nn_relu_fwd(int64_t n, const float *x, float *y)
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
+/* Elementwise loops over a whole batch run on all threads once they are big
+ * enough to pay for the fork. */
+#define NN_PAR_MIN 32768
+
 void nn_relu_bwd(int64_t n, const float *y, const float *dy, float *dx, int acc)
 {
     if (acc) {
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
         for (int64_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
     } else {
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
         for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
     }
 }
@@ -426,6 +432,11 @@ void nn_linear_bwd(int B, int nin, int nout, const float *x, const float *dy, co
 
 void nn_axpy_acc(int64_t n, float a, const float *x, float *y, int acc)
 {
-    if (acc) for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
-    else for (int64_t i = 0; i < n; i++) y[i] = a * x[i];
+    if (acc) {
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+    } else {
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) y[i] = a * x[i];
+    }
 }

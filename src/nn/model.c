@@ -372,6 +372,7 @@ int ecgx_model_in_channels(const ecgx_model *m) { return m->in_channels; }
 int ecgx_model_n_classes(const ecgx_model *m) { return m->n_classes; }
 void ecgx_model_set_training(ecgx_model *m, int training) { m->training = training != 0; }
 int ecgx_model_is_training(const ecgx_model *m) { return m->training; }
+void ecgx_model_seed(ecgx_model *m, uint64_t seed) { m->rng = seed ^ 0x5DEECE66Dull; }
 void ecgx_nn_set_threads(int n) { omp_set_num_threads(n > 0 ? n : omp_get_num_procs()); }
 
 /* ---------- planning ---------- */

@@ -152,7 +152,9 @@ static int load_from(const char *path, const unsigned char *buf, size_t size, ec
     m = nn_model_new(arch->valuestring, in_ch, ncls, 0);
     if (!m) { rc = ECGX_ERR_NOMEM; goto done; }
     if ((rc = nn_build_arch(m)) < 0 || (rc = nn_model_finalize(m)) < 0) {
-        rc = ecgx_error(rc, "%s: %s", path, ecgx_last_error());
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", ecgx_last_error());
+        rc = ecgx_error(rc, "%s: %s", path, msg);
         goto done;
     }
     const cJSON *it;

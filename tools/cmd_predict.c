@@ -1,0 +1,98 @@
+/* ecgx predict: a probability per class per record, from a trained model,
+ * with the model's own preprocessing and the benchmark's sliding windows
+ * (max over windows). A record at another rate than the model's is
+ * resampled, and the command says so on stderr. */
+#include "cli.h"
+#include "ecgx/nn.h"
+#include "nn_data.h"
+#include "nn_model_meta.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *o)
+{
+    fprintf(o, "usage: ecgx predict --model MODEL.safetensors RECORD... [--csv|--json]\n"
+               "Probability of each class for each record (WFDB header path, with or without .hea),\n"
+               "preprocessed as the model was trained and scored by sliding windows (max).\n");
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *model = NULL;
+    int csv = 0, json = 0, nrec = 0;
+    const char **recs = calloc((size_t)argc + 1, sizeof(char *));
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) { usage(stdout); free(recs); return EXIT_OK; }
+        if (!strcmp(argv[i], "--csv")) csv = 1;
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else if ((r = cli_opt("predict", argc, argv, &i, "--model", &model)) != 0) {
+            if (r < 0) { free(recs); return EXIT_USAGE; }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            free(recs);
+            return cli_usage_error("predict", "unknown option '%s'", argv[i]);
+        } else recs[nrec++] = argv[i];
+    }
+    if (!model || nrec == 0) { free(recs); return cli_usage_error("predict", "needs --model and at least one record"); }
+    if (csv && json) { free(recs); return cli_usage_error("predict", "--csv and --json exclude each other"); }
+    ecgx_model *m = NULL;
+    nn_model_meta mm;
+    if (ecgx_model_load(model, &m) < 0 || nn_model_meta_read(m, model, &mm) < 0) {
+        ecgx_model_free(m);
+        free(recs);
+        return cli_fail("predict");
+    }
+    if (ecgx_model_in_channels(m) != 12) {
+        fprintf(stderr, "ecgx predict: %s: model takes %d channels; records are read as the 12 standard leads\n", model,
+                ecgx_model_in_channels(m));
+        ecgx_model_free(m);
+        free(recs);
+        return EXIT_BAD_INPUT;
+    }
+    int K = mm.n_classes, rc = EXIT_OK;
+    float *p = malloc(sizeof(float) * K);
+    if (csv) {
+        printf("record");
+        for (int k = 0; k < K; k++) printf(",%s", mm.classes[k]);
+        printf("\n");
+    }
+    if (json) printf("[");
+    for (int r = 0; r < nrec; r++) {
+        float *x = NULL;
+        int n = 0;
+        double fs_in = 0;
+        if (nn_record_load(recs[r], mm.fs, &x, &n, &fs_in) < 0) {
+            rc = cli_fail("predict");
+            break;
+        }
+        if (fs_in != mm.fs)
+            fprintf(stderr, "ecgx predict: %s: resampled from %g Hz to the model's %g Hz\n", recs[r], fs_in, mm.fs);
+        if (ecgx_model_predict_windows(m, x, n, mm.window, mm.stride, p, NULL) < 0) {
+            fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], ecgx_last_error());
+            free(x);
+            rc = EXIT_BAD_INPUT;
+            break;
+        }
+        free(x);
+        if (csv) {
+            printf("%s", recs[r]);
+            for (int k = 0; k < K; k++) printf(",%.6f", p[k]);
+            printf("\n");
+        } else if (json) {
+            printf("%s{\"record\":\"%s\",\"fs\":%g,\"resampled\":%s,\"probabilities\":{", r ? "," : "", recs[r], fs_in,
+                   fs_in != mm.fs ? "true" : "false");
+            for (int k = 0; k < K; k++) printf("%s\"%s\":%.6f", k ? "," : "", mm.classes[k], p[k]);
+            printf("}}");
+        } else {
+            printf("%s:", recs[r]);
+            for (int k = 0; k < K; k++) printf(" %s %.3f", mm.classes[k], p[k]);
+            printf("\n");
+        }
+    }
+    if (json) printf("]\n");
+    free(p);
+    free(recs);
+    ecgx_model_free(m);
+    return rc;
+}

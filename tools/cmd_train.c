@@ -1,0 +1,361 @@
+/* ecgx train: the PTB-XL benchmark's recipe (Strodthoff et al. 2021):
+ * random crops of 2.5 s, batch 128 (last partial batch dropped), AdamW
+ * lr 1e-2 weight decay 1e-2 with a one-cycle schedule (momentum cycled
+ * 0.95-0.85), 50 epochs, BCE-with-logits; after every epoch the validation
+ * macro AUROC over sliding windows (2.5 s, stride 1.25 s, max) and the best
+ * epoch's weights are what -o receives. A checkpoint after every epoch
+ * (<out>.ckpt + <out>.ckpt.optim) lets --resume continue after a kill,
+ * losing at most the epoch that was running. */
+#include "cli.h"
+#include "ecgx/nn.h"
+#include "ecgx/outfile.h"
+#include "ecgx/progress.h"
+#include "nn_data.h"
+#include "nn_metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Validation: probabilities of every record of idx by sliding windows. */
+static int predict_set(ecgx_model *m, const nn_data *d, const int *idx, int n, int win, int stride, float *probs)
+{
+    int K = d->n_classes;
+    for (int i = 0; i < n; i++) {
+        int r = idx[i];
+        int rc = ecgx_model_predict_windows(m, d->x + d->offset[r], d->length[r], win, stride, probs + (size_t)i * K, NULL);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+static int write_optim(const char *path, const ecgx_optim *o, int epoch)
+{
+    size_t n = (size_t)o->n;
+    size_t bytes = 32 + 8 * n;
+    unsigned char *b = malloc(bytes);
+    if (!b) return ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(b, "ECGXOPT1", 8);
+    int64_t h[3] = {(int64_t)o->n, o->step, epoch};
+    memcpy(b + 8, h, 24);
+    memcpy(b + 32, o->m, 4 * n);
+    memcpy(b + 32 + 4 * n, o->v, 4 * n);
+    int rc = ecgx_write_file_atomic(path, b, bytes);
+    free(b);
+    return rc;
+}
+
+static int read_optim(const char *path, ecgx_optim *o, int epoch)
+{
+    char *b = NULL;
+    size_t len = 0;
+    int rc = ecgx_read_file(path, (size_t)1 << 31, &b, &len);
+    if (rc < 0) return rc;
+    int64_t h[3];
+    if (len < 32 || memcmp(b, "ECGXOPT1", 8) != 0) {
+        free(b);
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: not an ecgx optimiser checkpoint", path);
+    }
+    memcpy(h, b + 8, 24);
+    if (h[0] != o->n || len != 32 + 8 * (size_t)o->n || h[2] != epoch) {
+        free(b);
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: does not match the model checkpoint (size or epoch)", path);
+    }
+    o->step = h[1];
+    memcpy(o->m, b + 32, 4 * (size_t)o->n);
+    memcpy(o->v, b + 32 + 4 * (size_t)o->n, 4 * (size_t)o->n);
+    free(b);
+    return 0;
+}
+
+static int export_data(const char *dir, const nn_data *d)
+{
+    char p[4200];
+    /* one file of all records (each [12][length]), lengths, labels, splits */
+    snprintf(p, sizeof p, "%s/x.f32", dir);
+    int rc = ecgx_write_file_atomic(p, d->x, sizeof(float) * (size_t)(d->offset[d->n - 1] + 12 * (int64_t)d->length[d->n - 1]));
+    if (rc < 0) return rc;
+    snprintf(p, sizeof p, "%s/y.f32", dir);
+    if ((rc = ecgx_write_file_atomic(p, d->y, sizeof(float) * (size_t)d->n * d->n_classes)) < 0) return rc;
+    snprintf(p, sizeof p, "%s/index.csv", dir);
+    ecgx_outfile f;
+    if ((rc = ecgx_outfile_open(&f, p)) < 0) return rc;
+    fprintf(f.fp, "id,split,offset,length\n");
+    for (int i = 0; i < d->n; i++)
+        fprintf(f.fp, "%s,%d,%lld,%d\n", d->ids[i], d->split[i], (long long)d->offset[i], d->length[i]);
+    if ((rc = ecgx_outfile_commit(&f)) < 0) return rc;
+    snprintf(p, sizeof p, "%s/classes.txt", dir);
+    if ((rc = ecgx_outfile_open(&f, p)) < 0) return rc;
+    for (int c = 0; c < d->n_classes; c++) fprintf(f.fp, "%s\n", d->classes[c]);
+    return ecgx_outfile_commit(&f);
+}
+
+static void usage(FILE *o)
+{
+    fprintf(o,
+            "usage: ecgx train --data DIR[,DIR...] -o MODEL.safetensors [options]\n"
+            "Trains a 1-D CNN with the PTB-XL benchmark's recipe and keeps the epoch with the best\n"
+            "validation macro AUROC.\n"
+            "  --labels SET        superdiagnostic (default), subdiagnostic, diagnostic, form, rhythm, all\n"
+            "  --arch NAME         resnet1d_wang (default), fcn_wang\n"
+            "  --epochs N          50        --batch N       128\n"
+            "  --lr X              1e-2      --wd X          1e-2 (AdamW, one-cycle)\n"
+            "  --fs HZ             100 (the model's rate; records are resampled to it)\n"
+            "  --window S          2.5 (seconds per training crop and test window; stride is half)\n"
+            "  --seed N            1\n"
+            "  --resume            continue from MODEL.safetensors.ckpt (written after every epoch)\n"
+            "  --export-data DIR   write the preprocessed tensors there (for tools/torch_train.py) and stop\n"
+            "  --json              print a JSON summary at the end\n"
+            "  --quiet             no progress output\n");
+}
+
+int cmd_train(int argc, char **argv)
+{
+    const char *data = NULL, *out = NULL, *labels = "superdiagnostic", *arch = "resnet1d_wang", *export = NULL;
+    int epochs = 50, batch = 128, seed = 1, resume = 0, json = 0, quiet = 0, err = 0;
+    double lr = 1e-2, wd = 1e-2, fs = 100, window_s = 2.5;
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        if (cli_is_help(argv[i])) { usage(stdout); return EXIT_OK; }
+        if (!strcmp(argv[i], "--resume")) { resume = 1; continue; }
+        if (!strcmp(argv[i], "--json")) { json = 1; continue; }
+        if (!strcmp(argv[i], "--quiet")) { quiet = 1; continue; }
+        if ((r = cli_opt("train", argc, argv, &i, "--data", &data)) ||
+            (r = cli_opt("train", argc, argv, &i, "-o", &out)) ||
+            (r = cli_opt("train", argc, argv, &i, "--out", &out)) ||
+            (r = cli_opt("train", argc, argv, &i, "--labels", &labels)) ||
+            (r = cli_opt("train", argc, argv, &i, "--arch", &arch)) ||
+            (r = cli_opt("train", argc, argv, &i, "--export-data", &export)) ||
+            (r = cli_opt_int("train", argc, argv, &i, "--epochs", &epochs, &err)) ||
+            (r = cli_opt_int("train", argc, argv, &i, "--batch", &batch, &err)) ||
+            (r = cli_opt_int("train", argc, argv, &i, "--seed", &seed, &err)) ||
+            (r = cli_opt_double("train", argc, argv, &i, "--lr", &lr, &err)) ||
+            (r = cli_opt_double("train", argc, argv, &i, "--wd", &wd, &err)) ||
+            (r = cli_opt_double("train", argc, argv, &i, "--fs", &fs, &err)) ||
+            (r = cli_opt_double("train", argc, argv, &i, "--window", &window_s, &err))) {
+            if (r < 0) return EXIT_USAGE;
+            continue;
+        }
+        return cli_usage_error("train", "unknown argument '%s'", argv[i]);
+    }
+    if (!data) return cli_usage_error("train", "--data is required");
+    if (!out && !export) return cli_usage_error("train", "-o MODEL.safetensors is required");
+    if (epochs < 1 || epochs > 100000 || batch < 2 || batch > 65536 || !(lr > 0) || !(wd >= 0) || !(fs >= 10 && fs <= 10000) ||
+        !(window_s > 0.1 && window_s < 600))
+        return cli_usage_error("train", "an option is out of range");
+    int win = (int)lrint(window_s * fs), stride = win / 2;
+
+    nn_data d;
+    double t0 = ecgx_now();
+    if (!quiet) fprintf(stderr, "ecgx train: loading %s (%s, %g Hz)\n", data, labels, fs);
+    if (nn_data_load(data, labels, fs, win, quiet, &d) < 0) return cli_fail("train");
+    if (export) {
+        int rc = export_data(export, &d);
+        nn_data_free(&d);
+        if (rc < 0) return cli_fail("train");
+        if (!quiet) fprintf(stderr, "ecgx train: wrote the preprocessed data to %s\n", export);
+        if (!out) return EXIT_OK;
+        if (nn_data_load(data, labels, fs, win, 1, &d) < 0) return cli_fail("train");
+    }
+    int *tr = NULL, *va = NULL, ntr = 0, nva = 0;
+    nn_data_split(&d, "train", &tr, &ntr);
+    nn_data_split(&d, "val", &va, &nva);
+    int K = d.n_classes;
+    if (!quiet)
+        fprintf(stderr, "ecgx train: %d records (%d train, %d val, %d skipped), %d classes, loaded in %.1f s\n", d.n,
+                ntr, nva, d.n_skipped, K, ecgx_now() - t0);
+    if (ntr < batch) {
+        nn_data_free(&d);
+        free(tr);
+        free(va);
+        fprintf(stderr, "ecgx train: %s: %d training records, fewer than one batch of %d\n", data, ntr, batch);
+        return EXIT_BAD_INPUT;
+    }
+
+    ecgx_model *m = NULL;
+    ecgx_model_config cfg = {12, K, (uint64_t)seed};
+    int rc = ecgx_model_create(arch, &cfg, &m);
+    if (rc < 0) {
+        nn_data_free(&d);
+        free(tr);
+        free(va);
+        return cli_fail("train");
+    }
+    ecgx_optim opt;
+    ecgx_optim_init(&opt, ECGX_OPTIM_ADAMW, ecgx_model_n_trainable(m), lr, wd);
+    int steps_per_epoch = ntr / batch;
+    ecgx_onecycle sched;
+    ecgx_onecycle_default(&sched, lr, (int64_t)epochs * steps_per_epoch);
+
+    char ckpt[4200], ckopt[4300], buf[4096];
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+    snprintf(ckopt, sizeof ckopt, "%s.ckpt.optim", out);
+    int start_epoch = 0, best_epoch = -1;
+    double best = -1;
+    if (resume && access(ckpt, R_OK) == 0) {
+        ecgx_model *r = NULL;
+        if (ecgx_model_load(ckpt, &r) < 0) { rc = -1; goto fail; }
+        const char *e = ecgx_model_meta(r, "train_epoch"), *b = ecgx_model_meta(r, "train_best_auroc"),
+                   *be = ecgx_model_meta(r, "train_best_epoch");
+        if (!e || strcmp(ecgx_model_arch(r), arch) || ecgx_model_n_classes(r) != K) {
+            ecgx_model_free(r);
+            ecgx_error(ECGX_ERR_FORMAT, "%s: checkpoint does not match this run (architecture, classes)", ckpt);
+            rc = -1;
+            goto fail;
+        }
+        ecgx_model_free(m);
+        m = r;
+        start_epoch = atoi(e);
+        best = b ? atof(b) : -1;
+        best_epoch = be ? atoi(be) : -1;
+        if (read_optim(ckopt, &opt, start_epoch) < 0) { rc = -1; goto fail; }
+        if (!quiet) fprintf(stderr, "ecgx train: resuming after epoch %d (best val AUROC %.4f)\n", start_epoch, best);
+    } else if (resume && !quiet) {
+        fprintf(stderr, "ecgx train: no checkpoint %s, starting from scratch\n", ckpt);
+    }
+
+    /* metadata the predict/eval/explain commands read */
+    {
+        char cl[4096] = "";
+        for (int c = 0; c < K; c++) {
+            size_t l = strlen(cl);
+            snprintf(cl + l, sizeof cl - l, "%s%s", c ? "," : "", d.classes[c]);
+        }
+        ecgx_model_set_meta(m, "classes", cl);
+        snprintf(buf, sizeof buf, "%g", fs);
+        ecgx_model_set_meta(m, "fs", buf);
+        snprintf(buf, sizeof buf, "%d", win);
+        ecgx_model_set_meta(m, "input_length", buf);
+        snprintf(buf, sizeof buf, "%d", stride);
+        ecgx_model_set_meta(m, "window_stride", buf);
+        ecgx_model_set_meta(m, "aggregation", "max");
+        ecgx_model_set_meta(m, "preprocessing", NN_PREPROCESSING);
+        ecgx_model_set_meta(m, "labels", labels);
+        ecgx_model_set_meta(m, "leads", "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
+        ecgx_model_set_meta(m, "train_data", data);
+        snprintf(buf, sizeof buf, "AdamW lr %g wd %g one-cycle, batch %d, %d epochs, random %g s crops, BCE, seed %d", lr,
+                 wd, batch, epochs, window_s, seed);
+        ecgx_model_set_meta(m, "train_recipe", buf);
+    }
+
+    size_t xb_n = (size_t)batch * 12 * win;
+    float *xb = malloc(sizeof(float) * xb_n), *yb = malloc(sizeof(float) * batch * K);
+    float *lg = malloc(sizeof(float) * batch * K), *dl = malloc(sizeof(float) * batch * K);
+    float *vp = malloc(sizeof(float) * (size_t)(nva + 1) * K), *vy = malloc(sizeof(float) * (size_t)(nva + 1) * K);
+    double *auc = malloc(sizeof(double) * K), *best_auc = malloc(sizeof(double) * K);
+    int *perm = malloc(sizeof(int) * ntr);
+    for (int c = 0; c < K; c++) best_auc[c] = NAN;
+    for (int i = 0; i < nva; i++) memcpy(vy + (size_t)i * K, d.y + (size_t)va[i] * K, sizeof(float) * K);
+    double last_loss = 0, t_train = ecgx_now();
+    for (int ep = start_epoch; ep < epochs; ep++) {
+        uint64_t rs = (uint64_t)seed * 1000003ull + (uint64_t)ep;
+        ecgx_model_seed(m, rs ^ 0xD1B54A32D192ED03ull);
+        for (int i = 0; i < ntr; i++) perm[i] = tr[i];
+        for (int i = ntr - 1; i > 0; i--) {
+            int j = (int)(rng_next(&rs) % (uint64_t)(i + 1));
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        ecgx_progress pb;
+        snprintf(buf, sizeof buf, "epoch %d/%d", ep + 1, epochs);
+        ecgx_progress_begin(&pb, buf, steps_per_epoch, quiet);
+        ecgx_model_set_training(m, 1);
+        double loss_sum = 0;
+        for (int s = 0; s < steps_per_epoch; s++) {
+            for (int b = 0; b < batch; b++) {
+                int r = perm[s * batch + b], L = d.length[r];
+                int st = L > win ? (int)(rng_next(&rs) % (uint64_t)(L - win + 1)) : 0;
+                for (int c = 0; c < 12; c++)
+                    memcpy(xb + ((size_t)b * 12 + c) * win, d.x + d.offset[r] + (size_t)c * L + st, sizeof(float) * win);
+                memcpy(yb + (size_t)b * K, d.y + (size_t)r * K, sizeof(float) * K);
+            }
+            int64_t step = opt.step;
+            opt.lr = ecgx_onecycle_lr(&sched, step);
+            opt.beta1 = ecgx_onecycle_momentum(&sched, step);
+            ecgx_model_zero_grad(m);
+            if (ecgx_model_forward(m, xb, batch, win, lg) < 0) { rc = -1; break; }
+            double loss = ecgx_loss_bce_logits(lg, yb, batch, K, NULL, NULL, dl);
+            if (!isfinite(loss)) {
+                ecgx_error(ECGX_ERR_RANGE, "training diverged at epoch %d step %d (loss %g)", ep + 1, s + 1, loss);
+                rc = -1;
+                break;
+            }
+            if (ecgx_model_backward(m, dl, NULL, 0) < 0) { rc = -1; break; }
+            ecgx_optim_step(&opt, ecgx_model_flat_params(m), ecgx_model_flat_grads(m));
+            loss_sum += loss;
+            ecgx_progress_set_extra(&pb, "loss %.4f", loss_sum / (s + 1));
+            ecgx_progress_update(&pb, s + 1);
+        }
+        if (rc < 0) { ecgx_progress_end(&pb); break; }
+        last_loss = loss_sum / steps_per_epoch;
+        double macro = NAN;
+        if (nva > 0) {
+            if (predict_set(m, &d, va, nva, win, stride, vp) < 0) { rc = -1; ecgx_progress_end(&pb); break; }
+            macro = nn_macro_auroc(vp, vy, nva, K, auc);
+        }
+        ecgx_progress_set_extra(&pb, "loss %.4f val AUROC %.4f", last_loss, macro);
+        ecgx_progress_end(&pb);
+        if (!quiet && !isatty(2)) fprintf(stderr, "epoch %d/%d loss %.4f val macro AUROC %.4f\n", ep + 1, epochs, last_loss, macro);
+        int improved = nva > 0 ? (!isnan(macro) && macro > best) : 1;
+        if (improved) {
+            best = nva > 0 ? macro : best;
+            best_epoch = ep + 1;
+            if (nva > 0) memcpy(best_auc, auc, sizeof(double) * K);
+            snprintf(buf, sizeof buf, "%.6f", macro);
+            ecgx_model_set_meta(m, "val_macro_auroc", buf);
+            for (int c = 0; c < K; c++) {
+                char key[128];
+                snprintf(key, sizeof key, "val_auroc_%s", d.classes[c]);
+                snprintf(buf, sizeof buf, "%.6f", auc[c]);
+                if (nva > 0) ecgx_model_set_meta(m, key, buf);
+            }
+            snprintf(buf, sizeof buf, "%d", ep + 1);
+            ecgx_model_set_meta(m, "best_epoch", buf);
+            if (ecgx_model_save(m, out) < 0) { rc = -1; break; }
+        }
+        /* checkpoint: optimiser state first, then the model naming the epoch */
+        snprintf(buf, sizeof buf, "%d", ep + 1);
+        ecgx_model_set_meta(m, "train_epoch", buf);
+        snprintf(buf, sizeof buf, "%.6f", best);
+        ecgx_model_set_meta(m, "train_best_auroc", buf);
+        snprintf(buf, sizeof buf, "%d", best_epoch);
+        ecgx_model_set_meta(m, "train_best_epoch", buf);
+        if (write_optim(ckopt, &opt, ep + 1) < 0 || ecgx_model_save(m, ckpt) < 0) { rc = -1; break; }
+    }
+    double t_total = ecgx_now() - t_train;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (rc >= 0) {
+        if (json) {
+            printf("{\"model\":\"%s\",\"arch\":\"%s\",\"epochs\":%d,\"best_epoch\":%d,\"val_macro_auroc\":%.6f,\"val_auroc\":{",
+                   out, arch, epochs, best_epoch, best);
+            for (int c = 0; c < K; c++) printf("%s\"%s\":%.6f", c ? "," : "", d.classes[c], best_auc[c]);
+            printf("},\"n_train\":%d,\"n_val\":%d,\"final_loss\":%.6f,\"train_seconds\":%.1f,\"peak_rss_mb\":%.1f}\n",
+                   ntr, nva, last_loss, t_total, ru.ru_maxrss / 1024.0);
+        } else {
+            printf("%s: best epoch %d, validation macro AUROC %.4f (", out, best_epoch, best);
+            for (int c = 0; c < K; c++) printf("%s%s %.4f", c ? ", " : "", d.classes[c], best_auc[c]);
+            printf("); %.1f s, peak RSS %.1f MB\n", t_total, ru.ru_maxrss / 1024.0);
+        }
+    }
+    free(xb); free(yb); free(lg); free(dl); free(vp); free(vy); free(auc); free(best_auc); free(perm);
+fail:
+    ecgx_optim_free(&opt);
+    ecgx_model_free(m);
+    nn_data_free(&d);
+    free(tr);
+    free(va);
+    return rc < 0 ? cli_fail("train") : EXIT_OK;
+}

@@ -1,0 +1,55 @@
+/* Training data for the nn commands, in memory and preprocessed.
+ *
+ * INTERIM ADAPTER: this reads PTB-XL (ptbxl_database.csv) and labels.csv
+ * folders and WFDB format-16 records itself, and preprocesses with its own
+ * small Butterworth band-pass, because the dataset, io and dsp modules were
+ * not on main when the nn engine was written. Everything the nn commands need
+ * from the data goes through the functions below, so switching to
+ * ecgx_dataset_open / ecgx_dataset_load / ecgx_filter_butter /
+ * ecgx_record_resample / ecgx_zscore touches only nn_data.c.
+ *
+ * Preprocessing (the same for every source, recorded in the model file as
+ * NN_PREPROCESSING): zero-phase Butterworth band-pass 0.5-40 Hz (second
+ * order high-pass and low-pass, run forward and backward), resampling to
+ * the model's rate (linear interpolation after the 40 Hz low-pass), z-score
+ * of each lead over the record. */
+#ifndef ECGX_TOOLS_NN_DATA_H
+#define ECGX_TOOLS_NN_DATA_H
+
+#include <stdint.h>
+
+#define NN_PREPROCESSING "bandpass 0.5-40 Hz (butterworth 2+2, zero-phase), resample to fs, zscore per lead"
+
+typedef struct nn_data {
+    int n, n_leads, n_classes;
+    char **classes;      /* n_classes names, sorted */
+    char **ids;          /* record ids ("ptbxl:1", "ptbxl-filtered:519") */
+    int *split;          /* 0 train, 1 val, 2 test */
+    int *fold;           /* 1..10, 0 unknown */
+    int64_t *offset;     /* start of record i in x (floats) */
+    int *length;         /* samples per lead of record i */
+    float *x;            /* record i: [n_leads][length[i]] at offset[i] */
+    float *y;            /* [n][n_classes] */
+    double fs;
+    int n_skipped;       /* records left out (too short, NaN, unreadable), each reported on stderr */
+} nn_data;
+
+/* Load every record of the comma-separated folders, with the label set
+ * ("superdiagnostic"), preprocessed at rate fs. Records without any label
+ * of the set are dropped (as the PTB-XL benchmark does). */
+int nn_data_load(const char *dirs, const char *label_set, double fs, int min_length, int quiet, nn_data *out);
+void nn_data_free(nn_data *d);
+
+/* Indices of a split: "train", "val", "test", "all", "fold:N". malloc'd. */
+int nn_data_split(const nn_data *d, const char *which, int **idx, int *n);
+
+/* A record read from a WFDB header path (with or without .hea), as 12
+ * standard leads [12][n], preprocessed at rate fs. *fs_in receives the
+ * record's own rate. */
+int nn_record_load(const char *path, double fs, float **x, int *n, double *fs_in);
+
+/* Preprocess one record in place/into a new buffer: [leads][n] at fs_in ->
+ * [leads][*n_out] at fs_out. */
+int nn_preprocess(const float *x, int leads, int n, double fs_in, double fs_out, float **out, int *n_out);
+
+#endif

@@ -1,0 +1,19 @@
+/* Reading a trained model's metadata for the nn commands: the rate, window,
+ * stride and class names that ecgx train recorded. */
+#ifndef ECGX_TOOLS_NN_MODEL_META_H
+#define ECGX_TOOLS_NN_MODEL_META_H
+
+#include "ecgx/nn.h"
+
+typedef struct nn_model_meta {
+    double fs;
+    int window, stride;
+    int n_classes;
+    char classes[64][64];
+} nn_model_meta;
+
+/* Fills *mm from the model's metadata; defaults where absent (100 Hz, 250,
+ * half the window, classes "class0".."). Errors name the file. */
+int nn_model_meta_read(const ecgx_model *m, const char *path, nn_model_meta *mm);
+
+#endif
