@@ -303,6 +303,24 @@ static void test_tables(void)
     free(s);
     free(l);
     ecgx_eval_table_free(t);
+    /* rows named by path (as `ecgx predict` writes them) match truth ids by stem */
+    f = fopen(bad, "w");
+    fprintf(f, "record,AF\n../data/x/r1.hea,0.25\n/abs/r2,0.75\n");
+    fclose(f);
+    ecgx_eval_table *pp = NULL;
+    CHECK_OK(ecgx_eval_table_read(bad, &pp));
+    f = fopen(truth, "w");
+    fprintf(f, "record,AF\nr2,1\nr1,0\n");
+    fclose(f);
+    CHECK_OK(ecgx_eval_table_read(truth, &t));
+    if (pp && t) {
+        CHECK_OK(ecgx_eval_align(pp, bad, t, truth, &s, &l));
+        CHECK(s && s[0] == 0.75 && s[1] == 0.25);
+        free(s);
+        free(l);
+    }
+    ecgx_eval_table_free(pp);
+    ecgx_eval_table_free(t);
     /* a truth record missing from the predictions */
     f = fopen(truth, "w");
     fprintf(f, "record,AF\nr1,1\nr9,0\n");
