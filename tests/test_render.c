@@ -342,6 +342,15 @@ static void test_svg(void)
         snprintf(want, sizeof want, ">%s</text>", NAMES[l]);
         CHECK_MSG(strstr(s, want) != NULL, "label %s missing", NAMES[l]);
     }
+    /* well-formed XML, checked by an independent parser when python is there */
+    char path[512], cmd[1024];
+    snprintf(path, sizeof path, "%s/wellformed.svg", test_tmpdir());
+    CHECK_OK(ecgx_figure_write(f, path, -1));
+    if (system("/usr/bin/python3 -c 'import xml.etree.ElementTree' >/dev/null 2>&1") == 0) {
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c \"import sys, xml.etree.ElementTree as E; "
+                                  "r = E.parse(sys.argv[1]).getroot(); sys.exit(0 if r.tag.endswith('svg') else 1)\" %s", path);
+        CHECK_MSG(system(cmd) == 0, "the SVG is not well-formed XML");
+    }
     ecgx_figure_free(f);
     /* special characters in the header are escaped */
     o.header.title = "a<b & \"c\"";
