@@ -30,6 +30,9 @@ BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
+# Quiet by default; `make V=1` shows the commands.
+Q := $(if $(V),,@)
+
 .PHONY: all lib test tests bench demo deps fuzz fuzz-build clean install
 all: lib $(BUILD)/ecgx
 
@@ -37,14 +40,15 @@ lib: $(BUILD)/libecgx.a $(BUILD)/libecgx.so $(BUILD)/ecgx.pc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libecgx.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libecgx.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libecgx.so.0 -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libecgx.so.0 -o $@ $^ $(LDLIBS)
 
 $(BUILD)/ecgx.pc: Makefile
 	@mkdir -p $(BUILD)
@@ -52,11 +56,13 @@ $(BUILD)/ecgx.pc: Makefile
 	  '$(PREFIX)' '$(VERSION)' '$(LDLIBS)' > $@
 
 $(BUILD)/ecgx: $(TOOL_OBJ) $(BUILD)/libecgx.a
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libecgx.a $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libecgx.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libecgx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libecgx.a $(LDLIBS)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libecgx.a $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libecgx.a
 	@mkdir -p $(dir $@)

@@ -18,6 +18,9 @@ typedef struct ecgx_read_info {
     int signal_format;        /* WFDB format code of the first signal (0 for csv) */
     int checksum_mismatches;  /* signals whose stored checksum did not match */
     char warning[512];        /* human-readable warnings, "" when none */
+    int64_t n_invalid;        /* samples marked invalid in the file (now NaN) */
+    char base_time[32];       /* WFDB record line's base time and date, as written ("" if absent) */
+    char base_date[32];
 } ecgx_read_info;
 
 /* Read a record, choosing the reader from the path: "rec", "rec.hea" (WFDB
@@ -30,10 +33,16 @@ int ecgx_record_read_ex(const char *path, double csv_fs, ecgx_record **out, ecgx
  * writes rec.hea and rec.dat). Files are written atomically. */
 int ecgx_record_write(const char *path, const ecgx_record *rec);
 
+/* Read a WFDB record ("rec", "rec.hea", "rec.dat" or a Challenge "rec.mat").
+ * Physical values are (adc - baseline) / gain in the units the header gives
+ * (kept as written, "mV" when absent); invalid samples are NaN. A checksum
+ * mismatch is a warning in info, not an error. See docs/io.md. */
 int ecgx_wfdb_read(const char *path, ecgx_record **out, ecgx_read_info *info);
-/* WFDB format 16; gain chosen per lead so the signal fits 16 bits with at
- * least the given resolution (adc units per physical unit, e.g. 1000 per mV);
- * 0 picks 1000 where the signal fits, less where it does not. */
+/* Write WFDB format 16 (rec.dat + rec.hea, baseline 0, NaN as -32768).
+ * gain > 0: that many adc units per physical unit for every lead; a lead
+ * that does not fit in 16 bits at that gain is an error (ECGX_ERR_RANGE,
+ * nothing written). gain == 0: per lead, 1000 where the lead fits, else the
+ * largest of 500, 200, 100, 50, 20, ... that fits. */
 int ecgx_wfdb_write(const char *path, const ecgx_record *rec, double gain);
 
 int ecgx_csv_read(const char *path, double fs, ecgx_record **out);
@@ -45,6 +54,10 @@ typedef struct ecgx_annotation {
     int code;         /* MIT annotation code (1 = NORMAL 'N', ...) */
     int subtype, chan, num;
     char *aux;        /* auxiliary text, NULL when none */
+    int aux_len;      /* bytes of aux as stored in the file, which may count a
+                         trailing NUL (MIT-BIH rhythm labels are "(N" plus NUL,
+                         3 bytes); 0 means strlen(aux). Kept so a file re-written
+                         is byte-identical to the one read. */
 } ecgx_annotation;
 
 typedef struct ecgx_annotations {

@@ -1,0 +1,305 @@
+/* QRS detection: slope energy, moving integration, adaptive thresholds with
+ * searchback (after Pan & Tompkins 1985, Hamilton & Tompkins 1986), on one
+ * lead or fused over many. See include/ecgx/qrs.h for the outline. */
+#include "ecgx/qrs.h"
+#include "ecgx/dsp.h"
+#include "core/alloc.h"
+#include "dsp/despike.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the maxima of consecutive 2 s windows: a typical beat's height
+ * when beats come faster than one per 2 s, robust to a few artefacts. */
+static double typical_peak(const float *m, int64_t n, double fs)
+{
+    int64_t w = (int64_t)(2 * fs);
+    if (w < 1) w = 1;
+    int64_t nw = n / w;
+    if (nw < 1) {
+        float mx = 0;
+        for (int64_t i = 0; i < n; i++) mx = m[i] > mx ? m[i] : mx;
+        return mx;
+    }
+    float *mx = malloc(sizeof *mx * (size_t)nw);
+    if (!mx) return 0;
+    for (int64_t k = 0; k < nw; k++) {
+        float v = 0;
+        for (int64_t i = k * w; i < (k + 1) * w; i++) v = m[i] > v ? m[i] : v;
+        mx[k] = v;
+    }
+    qsort(mx, (size_t)nw, sizeof *mx, cmp_float);
+    double r = mx[nw / 2];
+    free(mx);
+    return r;
+}
+
+/* Centred moving average of width w via a running sum. */
+static void moving_average(const float *e, int64_t n, int64_t w, float *out)
+{
+    int64_t h = w / 2;
+    double s = 0;
+    for (int64_t i = 0; i < n && i <= h; i++) s += e[i];
+    for (int64_t i = 0; i < n; i++) {
+        out[i] = (float)(s / (double)w);
+        int64_t add = i + h + 1, drop = i - h;
+        if (add < n) s += e[add];
+        if (drop >= 0) s -= e[drop];
+    }
+}
+
+typedef struct cand { int64_t t; float v; } cand;
+
+/* Local maxima of m that dominate every other sample within r. */
+static int find_candidates(const float *m, int64_t n, int64_t r, cand **out, int *nout)
+{
+    int cap = 1024, k = 0;
+    cand *c = malloc(sizeof *c * (size_t)cap);
+    if (!c) return ecgx_error(ECGX_ERR_NOMEM, "qrs: out of memory");
+    for (int64_t i = 1; i + 1 < n; i++) {
+        if (!(m[i] > m[i - 1] && m[i] >= m[i + 1]) || m[i] <= 0) continue;
+        if (k > 0 && i - c[k - 1].t <= r) {
+            if (m[i] > c[k - 1].v) c[k - 1] = (cand){i, m[i]}; /* keep the larger of near maxima */
+            continue;
+        }
+        if (k == cap) {
+            cap *= 2;
+            cand *nc = realloc(c, sizeof *c * (size_t)cap);
+            if (!nc) { free(c); return ecgx_error(ECGX_ERR_NOMEM, "qrs: out of memory"); }
+            c = nc;
+        }
+        c[k++] = (cand){i, m[i]};
+    }
+    *out = c;
+    *nout = k;
+    return 0;
+}
+
+static float window_max(const float *x, int64_t n, int64_t a, int64_t b)
+{
+    if (a < 0) a = 0;
+    if (b > n - 1) b = n - 1;
+    float v = 0;
+    for (int64_t i = a; i <= b; i++) v = x[i] > v ? x[i] : v;
+    return v;
+}
+
+typedef struct detector {
+    const float *m, *e;
+    int64_t n;
+    double fs;
+    double spk, npk;
+    int64_t last;     /* last accepted beat, -1 before the first */
+    float last_slope; /* peak slope energy of the last beat */
+    double rr[8];
+    int n_rr;
+    int64_t *beats;
+    int n_beats, cap;
+} detector;
+
+static double rr_typical(const detector *d)
+{
+    double s[8];
+    memcpy(s, d->rr, sizeof s);
+    int n = d->n_rr < 8 ? d->n_rr : 8;
+    for (int i = 1; i < n; i++) /* insertion sort of <= 8 values */
+        for (int j = i; j > 0 && s[j] < s[j - 1]; j--) { double t = s[j]; s[j] = s[j - 1]; s[j - 1] = t; }
+    return n ? s[n / 2] : 0;
+}
+
+static int accept(detector *d, const cand *c, float slope, double weight)
+{
+    if (d->n_beats == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 256;
+        int64_t *nb = realloc(d->beats, sizeof *nb * (size_t)d->cap);
+        if (!nb) return ecgx_error(ECGX_ERR_NOMEM, "qrs: out of memory");
+        d->beats = nb;
+    }
+    d->beats[d->n_beats++] = c->t;
+    if (d->last >= 0) {
+        double rr = (double)(c->t - d->last);
+        d->rr[d->n_rr % 8] = rr;
+        d->n_rr++;
+    }
+    double v = c->v < 3 * d->spk ? c->v : 3 * d->spk; /* one artefact must not blind the detector */
+    d->spk = weight * v + (1 - weight) * d->spk;
+    d->last = c->t;
+    d->last_slope = slope;
+    return 0;
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Classify the candidates in time order. */
+static int run_thresholds(detector *d, const cand *c, int nc)
+{
+    double fs = d->fs;
+    int64_t refractory = (int64_t)(0.2 * fs), twave_zone = (int64_t)(0.36 * fs), half_qrs = (int64_t)(0.075 * fs);
+    int first_after_last = 0; /* index of the first candidate after the last beat */
+    for (int i = 0; i <= nc; i++) {
+        /* searchback: a gap well beyond the usual RR hides a missed beat */
+        for (;;) {
+            double rr = rr_typical(d);
+            int64_t now = i < nc ? c[i].t : d->n;
+            if (d->last < 0 || rr <= 0 || (double)(now - d->last) <= 1.66 * rr) break;
+            double thr2 = 0.5 * (d->npk + 0.2 * (d->spk - d->npk));
+            int best = -1;
+            for (int j = first_after_last; j < i; j++) {
+                if (c[j].t - d->last < twave_zone && c[j].t - d->last < (int64_t)(0.5 * rr)) continue;
+                if (now - c[j].t < refractory) continue;
+                if (c[j].v > thr2 && (best < 0 || c[j].v > c[best].v)) best = j;
+            }
+            if (best < 0) break;
+            float slope = window_max(d->e, d->n, c[best].t - half_qrs, c[best].t + half_qrs);
+            if (accept(d, &c[best], slope, 0.25)) return ECGX_ERR_NOMEM;
+            first_after_last = best + 1;
+        }
+        if (i == nc) break;
+        const cand *ci = &c[i];
+        double thr1 = d->npk + 0.2 * (d->spk - d->npk);
+        if (d->last >= 0 && ci->t - d->last < refractory) continue;
+        if (ci->v > thr1) {
+            float slope = window_max(d->e, d->n, ci->t - half_qrs, ci->t + half_qrs);
+            int twave = d->last >= 0 && ci->t - d->last < twave_zone && slope < 0.25f * d->last_slope;
+            if (!twave) {
+                if (accept(d, ci, slope, 0.125)) return ECGX_ERR_NOMEM;
+                first_after_last = i + 1;
+                continue;
+            }
+        }
+        d->npk = 0.125 * ci->v + 0.875 * d->npk;
+    }
+    return 0;
+}
+
+int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, double fs, int64_t **peaks,
+                          int *n_peaks)
+{
+    *peaks = NULL;
+    *n_peaks = 0;
+    if (n_leads < 1) return ecgx_error(ECGX_ERR_ARG, "qrs: no leads");
+    if (!(fs >= 50) || !isfinite(fs) || fs > 100000)
+        return ecgx_error(ECGX_ERR_RANGE, "qrs: sampling rate %g Hz outside 50..100000 Hz", fs);
+    if (n < (int64_t)(0.5 * fs)) return 0; /* shorter than a beat: nothing to find */
+
+    ecgx_sos *bp = NULL;
+    int rc = ecgx_butter(2, ECGX_BANDPASS, 5, 15, fs, &bp);
+    if (rc) return rc;
+    float *y = ecgx_malloc_array((size_t)n * (size_t)n_leads, sizeof *y, "qrs buffer");
+    float **yl = ecgx_malloc_array((size_t)n_leads, sizeof *yl, "qrs buffer");
+    float *e = ecgx_malloc_array((size_t)n, sizeof *e, "qrs buffer");
+    float *el = ecgx_malloc_array((size_t)n, sizeof *el, "qrs buffer");
+    float *m = ecgx_malloc_array((size_t)n, sizeof *m, "qrs buffer");
+    float *best_y = ecgx_malloc_array((size_t)n, sizeof *best_y, "qrs buffer");
+    cand *c = NULL;
+    detector d = {0};
+    if (!y || !yl || !e || !el || !m || !best_y) { rc = ECGX_ERR_NOMEM; goto done; }
+    memset(e, 0, sizeof *e * (size_t)n);
+    int64_t w = (int64_t)(0.15 * fs + 0.5);
+    int spike_w = 2 * (int)(0.006 * fs) + 1;
+    if (spike_w > 15) spike_w = 15;
+    double best_q = -1, wsum = 0;
+    int best_lead = 0;
+    for (int l = 0; l < n_leads; l++) {
+        yl[l] = y + (int64_t)l * n;
+        memcpy(el, leads[l], sizeof *el * (size_t)n);
+        ecgx_dsp_sanitize(el, n);
+        ecgx_despike(el, n, spike_w, yl[l]);
+    }
+    if ((rc = ecgx_sos_filtfilt_leads(bp, yl, n_leads, n))) goto done;
+    for (int l = 0; l < n_leads; l++) {
+        const float *yy = yl[l];
+        el[0] = el[n - 1] = 0;
+        for (int64_t i = 1; i + 1 < n; i++) { float s = yy[i + 1] - yy[i - 1]; el[i] = s * s; }
+        moving_average(el, n, w, m);
+        double peak = typical_peak(m, n, fs);
+        if (!(peak > 1e-12) || !isfinite(peak)) continue; /* flat lead */
+        /* quality: how far beats stand out of the lead's usual level */
+        double mean = 0;
+        for (int64_t i = 0; i < n; i++) mean += m[i];
+        mean /= (double)n;
+        double q = peak / (mean + 1e-30);
+        q = q * q;
+        for (int64_t i = 0; i < n; i++) e[i] += (float)(q * el[i] / peak);
+        wsum += q;
+        if (q > best_q) { best_q = q; best_lead = l; }
+    }
+    if (wsum <= 0) goto done; /* every lead flat */
+    for (int64_t i = 0; i < n; i++) e[i] = (float)(e[i] / wsum);
+    moving_average(e, n, w, m);
+
+    int nc = 0;
+    if ((rc = find_candidates(m, n, (int64_t)(0.2 * fs), &c, &nc))) goto done;
+    d.m = m; d.e = e; d.n = n; d.fs = fs; d.last = -1;
+    /* start levels from the first 10 s (or all of a shorter record) */
+    int64_t n0 = n < (int64_t)(10 * fs) ? n : (int64_t)(10 * fs);
+    d.spk = typical_peak(m, n0, fs);
+    double mean0 = 0;
+    for (int64_t i = 0; i < n0; i++) mean0 += m[i];
+    d.npk = 0.5 * mean0 / (double)n0;
+    if ((rc = run_thresholds(&d, c, nc))) goto done;
+
+    /* refine each beat to the largest deflection of the clearest lead, seen
+     * through 8-40 Hz: the QRS keeps its peak there while atrial
+     * fibrillatory waves (4-9 Hz) and T waves cannot pull it aside */
+    memcpy(el, leads[best_lead], sizeof *el * (size_t)n);
+    ecgx_dsp_sanitize(el, n);
+    ecgx_despike(el, n, spike_w, best_y);
+    if ((rc = ecgx_filter_butter(best_y, n, fs, 2, ECGX_BANDPASS, 1, fs * 0.45 < 40 ? fs * 0.45 : 40))) goto done;
+    int64_t r = (int64_t)(0.08 * fs);
+    for (int b = 0; b < d.n_beats; b++) {
+        int64_t a = clamp64(d.beats[b] - r, 0, n - 1), z = clamp64(d.beats[b] + r, 0, n - 1), at = d.beats[b];
+        float mx = -1;
+        for (int64_t i = a; i <= z; i++) if (fabsf(best_y[i]) > mx) { mx = fabsf(best_y[i]); at = i; }
+        d.beats[b] = at;
+    }
+    /* refinement may bring two beats together: keep them strictly increasing and apart */
+    int k = 0;
+    for (int b = 0; b < d.n_beats; b++)
+        if (k == 0 || d.beats[b] - d.beats[k - 1] >= (int64_t)(0.2 * fs)) d.beats[k++] = d.beats[b];
+    *peaks = d.beats;
+    *n_peaks = k;
+    d.beats = NULL;
+done:
+    free(d.beats);
+    free(c);
+    free(y); free(yl); free(e); free(el); free(m); free(best_y);
+    ecgx_sos_free(bp);
+    return rc;
+}
+
+int ecgx_qrs_detect(const ecgx_record *rec, int lead, int64_t **peaks, int *n_peaks)
+{
+    *peaks = NULL;
+    *n_peaks = 0;
+    if (!rec || rec->n_leads < 1) return ecgx_error(ECGX_ERR_ARG, "qrs: empty record");
+    if (lead >= rec->n_leads || lead < -1)
+        return ecgx_error(ECGX_ERR_ARG, "qrs: %s has no lead %d", rec->name, lead);
+    const float *one[1];
+    const float **ls = one;
+    int nl = 1;
+    if (lead >= 0) one[0] = ecgx_record_lead(rec, lead);
+    else {
+        ls = malloc(sizeof *ls * (size_t)rec->n_leads);
+        if (!ls) return ecgx_error(ECGX_ERR_NOMEM, "qrs: out of memory");
+        for (int l = 0; l < rec->n_leads; l++) ls[l] = ecgx_record_lead(rec, l);
+        nl = rec->n_leads;
+    }
+    int rc = ecgx_qrs_detect_leads(ls, nl, rec->n_samples, rec->fs, peaks, n_peaks);
+    if (ls != one) free(ls);
+    return rc;
+}
+
+int ecgx_rr_series(const int64_t *peaks, int n_peaks, double fs, double *rr_ms)
+{
+    if (n_peaks < 2 || !(fs > 0)) return 0;
+    for (int i = 0; i + 1 < n_peaks; i++) rr_ms[i] = 1000.0 * (double)(peaks[i + 1] - peaks[i]) / fs;
+    return n_peaks - 1;
+}

@@ -1,0 +1,92 @@
+/* Decisions at a threshold and the rules that choose one. */
+#include "eval/eval_internal.h"
+#include "core/strutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static double ratio(double a, double b) { return b > 0 ? a / b : NAN; }
+
+void ecgx_eval_metrics_from_confusion(const ecgx_confusion *cm, double threshold, ecgx_binary_metrics *out)
+{
+    out->threshold = threshold;
+    out->cm = *cm;
+    out->sensitivity = ratio(cm->tp, cm->tp + cm->fn);
+    out->specificity = ratio(cm->tn, cm->tn + cm->fp);
+    out->ppv = ratio(cm->tp, cm->tp + cm->fp);
+    out->npv = ratio(cm->tn, cm->tn + cm->fn);
+    out->f1 = ratio(2 * cm->tp, 2 * cm->tp + cm->fp + cm->fn);
+    out->accuracy = ratio(cm->tp + cm->tn, cm->tp + cm->tn + cm->fp + cm->fn);
+}
+
+int ecgx_eval_at_threshold(const double *score, const uint8_t *label, int64_t n, double threshold,
+                           ecgx_binary_metrics *out)
+{
+    int rc = eval_check_inputs("threshold metrics", score, label, n);
+    if (rc) return rc;
+    if (isnan(threshold)) return ecgx_error(ECGX_ERR_ARG, "threshold metrics: threshold is NaN");
+    ecgx_confusion cm;
+    eval_confusion(score, label, NULL, n, threshold, &cm);
+    ecgx_eval_metrics_from_confusion(&cm, threshold, out);
+    return 0;
+}
+
+int ecgx_eval_choose_threshold(const double *score, const uint8_t *label, int64_t n,
+                               ecgx_threshold_rule rule, double target, double *threshold)
+{
+    int rc = eval_check_inputs("threshold choice", score, label, n);
+    if (rc) return rc;
+    if (rule == ECGX_THRESHOLD_FIXED) {
+        if (!isfinite(target)) return ecgx_error(ECGX_ERR_ARG, "threshold choice: fixed threshold is not finite");
+        *threshold = target;
+        return 0;
+    }
+    if (rule != ECGX_THRESHOLD_YOUDEN && rule != ECGX_THRESHOLD_F1 && rule != ECGX_THRESHOLD_SENSITIVITY)
+        return ecgx_error(ECGX_ERR_ARG, "threshold choice: unknown rule %d", (int)rule);
+    if (rule == ECGX_THRESHOLD_SENSITIVITY && !(target > 0 && target <= 1))
+        return ecgx_error(ECGX_ERR_ARG, "threshold choice: target sensitivity %g is not in (0, 1]", target);
+    double P, N;
+    eval_class_weights(label, NULL, n, &P, &N);
+    if (P == 0) return ecgx_error(ECGX_ERR_RANGE, "threshold choice: no positive record");
+    if (N == 0 && rule == ECGX_THRESHOLD_YOUDEN)
+        return ecgx_error(ECGX_ERR_RANGE, "threshold choice: no negative record (Youden needs both)");
+    int64_t *order;
+    if ((rc = eval_sort_ascending(score, n, &order))) return rc;
+    /* Walk the distinct scores from the highest down; at each, "positive" means
+     * score >= that value. Strict improvement keeps the higher threshold on ties. */
+    double tp = 0, fp = 0, best = -INFINITY, best_t = score[order[n - 1]];
+    int64_t b = n;
+    while (b > 0) {
+        double s = score[order[b - 1]];
+        int64_t a = b;
+        for (; a > 0 && score[order[a - 1]] == s; a--) {
+            if (label[order[a - 1]]) tp++; else fp++;
+        }
+        b = a;
+        double v;
+        if (rule == ECGX_THRESHOLD_YOUDEN) v = tp / P - fp / N;
+        else if (rule == ECGX_THRESHOLD_F1) v = 2 * tp / (2 * tp + fp + (P - tp));
+        else {
+            if (tp / P >= target) { best_t = s; break; }
+            continue;
+        }
+        if (v > best) { best = v; best_t = s; }
+    }
+    free(order);
+    *threshold = best_t;
+    return 0;
+}
+
+static const char *const rule_names[] = {"fixed", "youden", "f1", "sensitivity"};
+
+int ecgx_threshold_rule_parse(const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp_ascii(s, rule_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *ecgx_threshold_rule_name(ecgx_threshold_rule rule)
+{
+    return (unsigned)rule < 4 ? rule_names[rule] : "unknown";
+}

@@ -1,0 +1,160 @@
+/* The beat schedule. Sinus rhythm follows ECGSYN's RR tachogram: a random-
+ * phase sum of sinusoids whose power spectrum has two Gaussian peaks, the
+ * Mayer-wave (LF, 0.1 Hz) and respiratory sinus arrhythmia (HF, at the
+ * respiration rate) components, each 0.01 Hz wide, in the LF/HF power ratio
+ * asked for, scaled to the requested heart-rate SD. The limit cycle's phase
+ * advances 2*pi per beat at the angular speed 2*pi/RR of that beat, so beat
+ * k+1 comes RR(t_k) after beat k. AF draws each RR independently (log-normal:
+ * irregularly irregular). PVCs replace a sinus beat with a premature one and
+ * leave the sinus schedule alone, so the pause that follows is compensatory. */
+#include "synth/synth_internal.h"
+#include "core/alloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+#define TACHO_BINS 128        /* frequencies k / TACHO_PERIOD, up to 0.5 Hz */
+#define TACHO_PERIOD 256.0    /* s: the spectral resolution of the tachogram */
+#define TACHO_WIDTH 0.01      /* Hz: SD of each spectral peak (ECGSYN's flostd, fhistd) */
+#define MAYER_HZ 0.1
+#define RR_MIN 0.25
+#define T_BEFORE 1.5          /* beats start before the record so its start is mid-rhythm */
+#define T_AFTER 1.0
+
+typedef struct tachogram {
+    double amp[TACHO_BINS], phase[TACHO_BINS];
+} tachogram;
+
+static void tachogram_init(tachogram *tg, const ecgx_synth_options *o, synth_rng *r)
+{
+    double rr_sd = o->hr_std > 0 ? 60.0 * o->hr_std / (o->hr * o->hr) : 0.0;
+    double total = 0;
+    for (int k = 0; k < TACHO_BINS; k++) {
+        double f = (k + 1) / TACHO_PERIOD;
+        double ul = (f - MAYER_HZ) / TACHO_WIDTH, uh = (f - o->resp_rate) / TACHO_WIDTH;
+        double s = o->lf_hf * exp(-0.5 * ul * ul) + exp(-0.5 * uh * uh);
+        tg->amp[k] = sqrt(s);
+        tg->phase[k] = 2 * PI * synth_uniform(r);
+        total += s / 2; /* variance of a cos with amplitude sqrt(s) */
+    }
+    double scale = total > 0 ? rr_sd / sqrt(total) : 0;
+    for (int k = 0; k < TACHO_BINS; k++) tg->amp[k] *= scale;
+}
+
+static double tachogram_rr(const tachogram *tg, double rr_mean, double t)
+{
+    double v = rr_mean;
+    for (int k = 0; k < TACHO_BINS; k++)
+        if (tg->amp[k] != 0) v += tg->amp[k] * cos(2 * PI * (k + 1) / TACHO_PERIOD * t + tg->phase[k]);
+    return v < RR_MIN ? RR_MIN : v;
+}
+
+static int place_pvcs(const synth_model *m, synth_beat *b, int n)
+{
+    const ecgx_synth_options *o = &m->o;
+    synth_rng r;
+    synth_rng_seed(&r, o->seed, SYNTH_STREAM_PVC);
+    (void)synth_uniform(&r); /* the focus draw (model.c) */
+    int in_record = 0, n_elig = 0;
+    int *elig = ecgx_malloc_array((size_t)n, sizeof *elig, "synth PVC positions");
+    if (!elig) return ECGX_ERR_NOMEM;
+    for (int j = 0; j < n; j++) {
+        if (b[j].t >= 0 && b[j].t < o->duration) in_record++;
+        if (j >= 1 && j + 1 < n && b[j].t >= 0.4 && b[j].t <= o->duration - 0.6) elig[n_elig++] = j;
+    }
+    for (int i = n_elig - 1; i > 0; i--) { /* Fisher-Yates */
+        int k = (int)(synth_uniform(&r) * (i + 1));
+        int t = elig[i]; elig[i] = elig[k]; elig[k] = t;
+    }
+    int want = (int)lround(o->pvc_fraction * in_record), placed = 0;
+    if (want < 1) want = 1;
+    for (int i = 0; i < n_elig && placed < want; i++) {
+        int j = elig[i];
+        if (b[j - 1].type == 'V' || b[j + 1].type == 'V') continue; /* no couplets */
+        double prev = b[j - 1].t;
+        b[j].t = prev + o->pvc_coupling * (b[j].t - prev);
+        b[j].rr = b[j].t - prev;
+        b[j].type = 'V';
+        b[j + 1].rr = b[j + 1].t - b[j].t;
+        placed++;
+    }
+    free(elig);
+    if (!placed) return ecgx_error(ECGX_ERR_RANGE, "synth: record too short to hold a PVC (%g s)", o->duration);
+    return 0;
+}
+
+int synth_rhythm(const synth_model *m, synth_beat **beats, int *n_beats)
+{
+    const ecgx_synth_options *o = &m->o;
+    int af = o->conditions >> ECGX_SYNTH_AF & 1u;
+    double rr_mean = 60.0 / o->hr;
+    double span = o->duration + T_BEFORE + T_AFTER;
+    size_t cap = (size_t)(span / RR_MIN) + 4;
+    synth_beat *b = ecgx_calloc_array(cap, sizeof *b, "synth beats");
+    if (!b) return ECGX_ERR_NOMEM;
+
+    synth_rng r;
+    synth_rng_seed(&r, o->seed, SYNTH_STREAM_RHYTHM);
+    tachogram tg;
+    tachogram_init(&tg, o, &r);
+    double t = -T_BEFORE + rr_mean * synth_uniform(&r);
+    double rr_prev = rr_mean;
+    int n = 0;
+    while (t < o->duration + T_AFTER && (size_t)n < cap) {
+        b[n].t = t;
+        b[n].rr = rr_prev;
+        b[n].type = 'N';
+        n++;
+        double rr;
+        if (af) {
+            double cv = o->af_rr_cv, s = sqrt(log(1 + cv * cv));
+            rr = rr_mean * exp(s * synth_gauss(&r) - 0.5 * s * s);
+            if (rr < 0.28) rr = 0.28;
+            if (rr > 3 * rr_mean) rr = 3 * rr_mean;
+        } else {
+            rr = tachogram_rr(&tg, rr_mean, t);
+        }
+        t += rr;
+        rr_prev = rr;
+    }
+    if (o->conditions >> ECGX_SYNTH_PVC & 1u) {
+        int rc = place_pvcs(m, b, n);
+        if (rc < 0) { free(b); return rc; }
+    }
+    for (int i = 0; i < n; i++) synth_beat_events(m, &b[i], rr_mean);
+    *beats = b;
+    *n_beats = n;
+    return 0;
+}
+
+static void append(synth_beat *b, const synth_template *tp, double shift, double tscale)
+{
+    for (int i = 0; i < tp->n && b->n_ev < SYNTH_MAX_EVENTS; i++) {
+        synth_event e = tp->ev[i];
+        e.t = e.t * tscale + shift;
+        e.sigma *= tscale;
+        b->ev[b->n_ev++] = e;
+    }
+}
+
+/* A beat's events. QRS duration does not change with rate; repolarisation
+ * does: T's delay and width scale with sqrt(RR) (Bazett's QT ~ sqrt(RR), the
+ * time-domain form of ECGSYN's sqrt(hr/60) scaling of the angular widths),
+ * using the interval that precedes the beat. P sits so that its onset is PR
+ * before the QRS onset. */
+void synth_beat_events(const synth_model *m, synth_beat *b, double rr_mean)
+{
+    (void)rr_mean;
+    b->n_ev = 0;
+    if (b->type == 'V') {
+        append(b, &m->qrs_v, 0, 1);
+        append(b, &m->t_v, 0, 1);
+        return;
+    }
+    if (!(m->o.conditions >> ECGX_SYNTH_AF & 1u)) append(b, &m->p, m->qrs_on_n - m->o.pr - m->p_on, 1);
+    append(b, &m->qrs_n, 0, 1);
+    double rr = b->rr < 0.3 ? 0.3 : b->rr > 2.0 ? 2.0 : b->rr;
+    append(b, &m->t_n, 0, sqrt(rr));
+}

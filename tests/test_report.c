@@ -1,0 +1,275 @@
+/* The HTML report: self-contained (no network references), the expected
+ * sections, tables and figures present, figures that decode, text escaped;
+ * then opened in headless Chromium (skipped when absent): a screenshot that
+ * shows the ECG paper and the tables, and a DOM with the tables' rows. */
+#include "check.h"
+#include "ecgx/report.h"
+#include "ecgx/outfile.h"
+
+#include <spng.h>
+#include <sys/wait.h>
+
+static const char *NAMES[12] = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
+
+static ecgx_record *synthetic(int64_t **peaks, int *n_peaks)
+{
+    ecgx_record *r = ecgx_record_new(12, 5000, 500);
+    for (int l = 0; l < 12; l++) ecgx_record_set_lead(r, l, NAMES[l], "mV");
+    snprintf(r->name, sizeof r->name, "synthetic-001");
+    r->age = 63;
+    r->sex = ECGX_SEX_FEMALE;
+    *peaks = malloc(16 * sizeof **peaks);
+    *n_peaks = 0;
+    for (int64_t at = 300; at + 300 < 5000; at += 420) (*peaks)[(*n_peaks)++] = at;
+    for (int l = 0; l < 12; l++) {
+        float *x = ecgx_record_lead(r, l);
+        double amp = (l == 3 ? -1.0 : 1.0) * (0.6 + 0.08 * l);
+        for (int k = 0; k < *n_peaks; k++)
+            for (int j = -150; j < 250; j++) {
+                double t = j / 500.0;
+                x[(*peaks)[k] + j] += (float)(0.12 * exp(-pow(t + 0.16, 2) / 0.0004) + amp * exp(-pow(t, 2) / 0.00005) -
+                                              0.15 * exp(-pow(t - 0.02, 2) / 0.00008) + 0.25 * exp(-pow(t - 0.3, 2) / 0.002));
+            }
+    }
+    return r;
+}
+
+static uint8_t *base64_decode(const char *s, size_t n, size_t *out_len)
+{
+    uint8_t *o = malloc(n / 4 * 3 + 3);
+    size_t k = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+              : c == '+' ? 62 : c == '/' ? 63 : -1;
+        if (v < 0) break;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) { bits -= 8; o[k++] = (uint8_t)(acc >> bits); }
+    }
+    *out_len = k;
+    return o;
+}
+
+static char *report_path;
+
+static void build_report(ecgx_report *rep, ecgx_record **rec_out, float **rel_out, float **beats_out, float **brel_out)
+{
+    int64_t *peaks;
+    int np;
+    ecgx_record *rec = synthetic(&peaks, &np);
+    float *rel = calloc(12 * 5000, sizeof *rel);
+    for (int l = 6; l < 10; l++)
+        for (int k = 0; k < np; k++)
+            for (int j = 0; j < 60; j++) rel[l * 5000 + peaks[k] + 40 + j] = (float)(0.5 + 0.1 * l);
+    for (int k = 0; k < np; k++)
+        for (int j = 0; j < 20; j++) rel[1 * 5000 + peaks[k] - 90 + j] = -0.4f;
+    float *beats = NULL, *brel = NULL;
+    int blen = 0;
+    CHECK_OK(ecgx_median_beats(rec, peaks, np, 0.3, 0.5, rel, &beats, &brel, &blen));
+    free(peaks);
+    static ecgx_report_prediction preds[3] = {
+        {"NORM", "normal ECG", 0.08, 0.5, 0},
+        {"MI", "myocardial infarction <anterior>", 0.91, 0.42, 1},
+        {"STTC", "ST/T change", 0.35, 0.47, 0},
+    };
+    static double lead_rel[12] = {0.02, -0.1, 0.01, 0.0, 0.03, 0.02, 0.5, 0.8, 0.9, 0.6, 0.1, 0.05};
+    static const char *seg_names[6] = {"P", "PR", "QRS", "ST", "T", "TP"};
+    static double seg_rel[6] = {-0.05, 0.01, 0.3, 0.9, 0.4, 0.0};
+    static const char *sentences[2] = {"Relevance concentrates on the ST segment in V1-V4.",
+                                       "The P wave in II counts slightly against the class."};
+    static ecgx_report_explanation ex;
+    memset(&ex, 0, sizeof ex);
+    ex.label = "MI";
+    ex.relevance = rel;
+    ex.lead_relevance = lead_rel;
+    ex.n_segments = 6;
+    ex.segment_names = seg_names;
+    ex.segment_relevance = seg_rel;
+    ex.n_sentences = 2;
+    ex.sentences = sentences;
+    ex.median_beats = beats;
+    ex.median_relevance = brel;
+    ex.median_len = blen;
+    ex.median_r_offset_s = 0.3;
+    static ecgx_report_measurement meas[5] = {
+        {"Heart rate", 71.4, "bpm"}, {"PR interval", 162, "ms"}, {"QRS duration", 94, "ms"},
+        {"QTc (Bazett)", 421, "ms"}, {"P axis", NAN, "deg"}};
+    memset(rep, 0, sizeof *rep);
+    rep->record = rec;
+    rep->model_name = "resnet1d-ptbxl (test)";
+    rep->n_predictions = 3;
+    rep->predictions = preds;
+    rep->n_explanations = 1;
+    rep->explanations = &ex;
+    rep->n_measurements = 5;
+    rep->measurements = meas;
+    rep->method = "Integrated gradients (64 steps)";
+    rep->faithfulness_name = "deletion AUC, lower is better";
+    rep->faithfulness = 0.213;
+    rep->header.rate_bpm = 71.4;
+    rep->header.pr_ms = 162;
+    rep->header.qrs_ms = 94;
+    rep->header.qt_ms = 390;
+    rep->header.qtc_ms = 421;
+    rep->header.axis_deg = 48;
+    rep->dpi = 110;
+    *rec_out = rec;
+    *rel_out = rel;
+    *beats_out = beats;
+    *brel_out = brel;
+}
+
+static void test_html(void)
+{
+    ecgx_report rep;
+    ecgx_record *rec;
+    float *rel, *beats, *brel;
+    build_report(&rep, &rec, &rel, &beats, &brel);
+    char *html = NULL;
+    size_t len = 0;
+    CHECK_OK(ecgx_report_html(&rep, &html, &len));
+    if (html) {
+        const char *ids[] = {"id=\"predictions-table\"", "id=\"measurements-table\"", "id=\"method-table\"",
+                             "id=\"disclaimer\"", "id=\"ecg-plain\"", "id=\"ecg-relevance-0\"", "id=\"lead-bars-0\"",
+                             "id=\"segment-bars-0\"", "id=\"median-0\"", "id=\"explanation-0\""};
+        for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) CHECK_MSG(strstr(html, ids[i]) != NULL, "missing %s", ids[i]);
+        CHECK(strstr(html, "not a diagnosis") != NULL);
+        CHECK(strstr(html, "myocardial infarction &lt;anterior&gt;") != NULL); /* escaped */
+        CHECK(strstr(html, "<anterior>") == NULL);
+        CHECK(strstr(html, "0.213") != NULL && strstr(html, "Integrated gradients") != NULL);
+        CHECK(strstr(html, "not measurable") != NULL && strstr(html, "421 ms") != NULL);
+        CHECK(strstr(html, "Relevance concentrates on the ST segment") != NULL);
+        /* self-contained: nothing fetched from anywhere */
+        CHECK(strstr(html, "http://") == NULL && strstr(html, "https://") == NULL && strstr(html, "<link") == NULL &&
+              strstr(html, "<script") == NULL);
+        /* the MI row comes first (positive, highest probability) */
+        const char *mi = strstr(html, "<td>MI</td>"), *norm = strstr(html, "<td>NORM</td>");
+        CHECK(mi && norm && mi < norm);
+        /* every embedded image decodes to its stated size */
+        int n_img = 0, ok = 0;
+        for (const char *p = strstr(html, "<img "); p; p = strstr(p + 1, "<img ")) {
+            int w = 0, h = 0;
+            const char *ws = strstr(p, "width=\"");
+            if (ws) sscanf(ws, "width=\"%d\" height=\"%d\"", &w, &h);
+            const char *d = strstr(p, "base64,");
+            if (!d) continue;
+            d += 7;
+            const char *e = strchr(d, '"');
+            size_t n;
+            uint8_t *png = base64_decode(d, (size_t)(e - d), &n);
+            spng_ctx *ctx = spng_ctx_new(0);
+            spng_set_png_buffer(ctx, png, n);
+            struct spng_ihdr ihdr;
+            if (spng_get_ihdr(ctx, &ihdr) == 0 && (int)ihdr.width == w && (int)ihdr.height == h) {
+                size_t sz;
+                spng_decoded_image_size(ctx, SPNG_FMT_RGB8, &sz);
+                uint8_t *img = malloc(sz);
+                if (spng_decode_image(ctx, img, sz, SPNG_FMT_RGB8, 0) == 0) ok++;
+                free(img);
+            }
+            spng_ctx_free(ctx);
+            free(png);
+            n_img++;
+        }
+        CHECK_MSG(n_img == 5 && ok == 5, "%d images, %d decode", n_img, ok);
+        CHECK_OK(ecgx_write_file_atomic(report_path, html, len));
+    }
+    free(html);
+    /* the inline-SVG variant */
+    rep.inline_svg = 1;
+    CHECK_OK(ecgx_report_html(&rep, &html, &len));
+    if (html) CHECK(strstr(html, "<svg") && !strstr(html, "<?xml") && !strstr(html, "<img "));
+    free(html);
+    /* bad arguments */
+    rep.n_predictions = 2;
+    rep.predictions = NULL;
+    CHECK(ecgx_report_html(&rep, &html, &len) == ECGX_ERR_ARG);
+    free(rel);
+    free(beats);
+    free(brel);
+    ecgx_record_free(rec);
+}
+
+static int run_cmd(const char *cmd) { int s = system(cmd); return WIFEXITED(s) ? WEXITSTATUS(s) : -1; }
+
+static void test_chromium(void)
+{
+    const char *chromium = "/usr/bin/chromium";
+    if (access(chromium, X_OK) != 0) {
+        fprintf(stderr, "  (chromium absent: browser check skipped; install it with scripts/setup-deps.sh)\n");
+        return;
+    }
+    if (getenv("ECGX_SANITIZER")) {
+        fprintf(stderr, "  (sanitizer run: browser check skipped)\n");
+        return;
+    }
+    char shot[512], dom[512], profile[512], cmd[4096];
+    snprintf(shot, sizeof shot, "%s/report.png", test_tmpdir());
+    snprintf(dom, sizeof dom, "%s/report.dom", test_tmpdir());
+    snprintf(profile, sizeof profile, "%s/chromium-profile", test_tmpdir());
+    const char *flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+                        "--disable-component-update --disable-sync --hide-scrollbars";
+    snprintf(cmd, sizeof cmd, "timeout 120 %s %s --user-data-dir=%s --screenshot=%s --window-size=1200,2000 file://%s >/dev/null 2>&1",
+             chromium, flags, profile, shot, report_path);
+    if (run_cmd(cmd) != 0 || access(shot, R_OK) != 0) {
+        fprintf(stderr, "  (chromium could not run here: browser check skipped)\n");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "timeout 120 %s %s --user-data-dir=%s --dump-dom file://%s > %s 2>/dev/null", chromium, flags,
+             profile, report_path, dom);
+    CHECK(run_cmd(cmd) == 0);
+    char *d = NULL;
+    size_t n = 0;
+    CHECK_OK(ecgx_read_file(dom, 1 << 28, &d, &n));
+    if (d) {
+        CHECK(strstr(d, "id=\"predictions-table\"") && strstr(d, "id=\"measurements-table\"") && strstr(d, "id=\"ecg-plain\""));
+        /* three prediction rows, five measurement rows in the parsed DOM */
+        const char *t = strstr(d, "id=\"predictions-table\""), *end = t ? strstr(t, "</table>") : NULL;
+        int rows = 0;
+        for (const char *p = t; p && end && (p = strstr(p, "<tr class=")) && p < end; p++) rows++;
+        CHECK_MSG(rows == 3, "%d prediction rows in the DOM", rows);
+    }
+    free(d);
+    /* the screenshot: not blank, and the ECG paper's colours are on it */
+    FILE *fp = fopen(shot, "rb");
+    if (!fp) { CHECK(!"no screenshot"); return; }
+    spng_ctx *ctx = spng_ctx_new(0);
+    spng_set_png_file(ctx, fp);
+    size_t sz = 0;
+    struct spng_ihdr ihdr;
+    CHECK(spng_get_ihdr(ctx, &ihdr) == 0);
+    spng_decoded_image_size(ctx, SPNG_FMT_RGB8, &sz);
+    uint8_t *img = malloc(sz);
+    CHECK(spng_decode_image(ctx, img, sz, SPNG_FMT_RGB8, 0) == 0);
+    size_t npx = sz / 3, nonwhite = 0, pink = 0, header_grey = 0;
+    for (size_t i = 0; i < npx; i++) {
+        const uint8_t *p = img + 3 * i;
+        nonwhite += p[0] < 240 || p[1] < 240 || p[2] < 240;
+        pink += p[0] > 200 && p[1] > 100 && p[1] < 215 && p[2] > 95 && p[2] < 215 && p[0] - p[1] > 25; /* grid lines */
+        header_grey += p[0] == 0xf0 && p[1] == 0xf0 && p[2] == 0xf5;                                /* table headers */
+    }
+    CHECK_MSG(ihdr.width == 1200 && ihdr.height == 2000, "screenshot %ux%u", ihdr.width, ihdr.height);
+    CHECK_MSG(nonwhite > npx / 20, "screenshot nearly blank (%zu of %zu pixels not white)", nonwhite, npx);
+    CHECK_MSG(pink > 5000, "no ECG grid visible (%zu grid-coloured pixels)", pink);
+    CHECK_MSG(header_grey > 1000, "no table header visible (%zu pixels)", header_grey);
+    free(img);
+    spng_ctx_free(ctx);
+    fclose(fp);
+    if (getenv("ECGX_KEEP_REPORT")) {
+        snprintf(cmd, sizeof cmd, "cp %s %s %s", shot, report_path, getenv("ECGX_KEEP_REPORT"));
+        run_cmd(cmd);
+    }
+}
+
+int main(void)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/report.html", test_tmpdir());
+    report_path = path;
+    RUN(test_html);
+    RUN(test_chromium);
+    return check_finish();
+}
