@@ -110,47 +110,55 @@ int main(int argc, char **argv)
         cJSON_AddNumberToObject(igb, key, t);
         if (t < ig_best) ig_best = t, best_b = batches[k];
     }
-    /* the default batch, alternating with PyTorch */
-    double ecgx_ig = 1e30, ecgx_cam = 1e30, torch_ig = 1e30, torch_cam = 1e30;
-    double ecgx_igc = 1e30, ecgx_camc = 1e30, torch_igc = 1e30, torch_camc = 1e30, c;
-    int torch_ok = 0;
-    for (int r = 0; r < (torch ? 3 : 1); r++) {
-        ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_IG);
-        o.target = 0;
-        double t = time_method_cpu(m, x, L, &o, reps, &c);
-        if (t < ecgx_ig) ecgx_ig = t;
-        if (c < ecgx_igc) ecgx_igc = c;
-        o = ecgx_xai_options_default(ECGX_XAI_GRADCAM);
-        o.target = 0;
-        t = time_method_cpu(m, x, L, &o, 5 * reps, &c);
-        if (t < ecgx_cam) ecgx_cam = t;
-        if (c < ecgx_camc) ecgx_camc = c;
-        double ti, tc, tic, tcc;
-        if (torch && torch_run(threads, &ti, &tc, &tic, &tcc) == 0) {
-            torch_ok = 1;
-            if (ti < torch_ig) torch_ig = ti;
-            if (tc < torch_cam) torch_cam = tc;
-            if (tic < torch_igc) torch_igc = tic;
-            if (tcc < torch_camc) torch_camc = tcc;
+    cJSON_AddNumberToObject(j, "ig64_best_batch", best_b);
+    /* the default batch, alternating with PyTorch, with 1 thread and with `threads` on both sides */
+    cJSON *cmp = cJSON_AddArrayToObject(j, "ecgx_vs_torch");
+    int th_list[2] = {1, threads};
+    for (int ti_ = 0; ti_ < (threads > 1 ? 2 : 1); ti_++) {
+        int th = th_list[ti_];
+        ecgx_nn_set_threads(th);
+        double ecgx_ig = 1e30, ecgx_cam = 1e30, torch_ig = 1e30, torch_cam = 1e30;
+        double ecgx_igc = 1e30, ecgx_camc = 1e30, torch_igc = 1e30, torch_camc = 1e30, c;
+        int torch_ok = 0;
+        for (int r = 0; r < (torch ? 3 : 1); r++) {
+            ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_IG);
+            o.target = 0;
+            double t = time_method_cpu(m, x, L, &o, reps, &c);
+            if (t < ecgx_ig) ecgx_ig = t;
+            if (c < ecgx_igc) ecgx_igc = c;
+            o = ecgx_xai_options_default(ECGX_XAI_GRADCAM);
+            o.target = 0;
+            t = time_method_cpu(m, x, L, &o, 5 * reps, &c);
+            if (t < ecgx_cam) ecgx_cam = t;
+            if (c < ecgx_camc) ecgx_camc = c;
+            double ti, tc, tic, tcc;
+            if (torch && torch_run(th, &ti, &tc, &tic, &tcc) == 0) {
+                torch_ok = 1;
+                if (ti < torch_ig) torch_ig = ti;
+                if (tc < torch_cam) torch_cam = tc;
+                if (tic < torch_igc) torch_igc = tic;
+                if (tcc < torch_camc) torch_camc = tcc;
+            }
         }
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "threads", th);
+        cJSON_AddNumberToObject(e, "ecgx_ig64_s", ecgx_ig);
+        cJSON_AddNumberToObject(e, "ecgx_gradcam_s", ecgx_cam);
+        cJSON_AddNumberToObject(e, "ecgx_ig64_cpu_s", ecgx_igc);
+        cJSON_AddNumberToObject(e, "ecgx_gradcam_cpu_s", ecgx_camc);
+        if (torch_ok) {
+            cJSON_AddNumberToObject(e, "torch_ig64_s", torch_ig);
+            cJSON_AddNumberToObject(e, "torch_gradcam_s", torch_cam);
+            cJSON_AddNumberToObject(e, "torch_ig64_cpu_s", torch_igc);
+            cJSON_AddNumberToObject(e, "torch_gradcam_cpu_s", torch_camc);
+            cJSON_AddNumberToObject(e, "ig_speedup_wall", torch_ig / ecgx_ig);
+            cJSON_AddNumberToObject(e, "gradcam_speedup_wall", torch_cam / ecgx_cam);
+            cJSON_AddNumberToObject(e, "ig_speedup_cpu", torch_igc / ecgx_igc);
+            cJSON_AddNumberToObject(e, "gradcam_speedup_cpu", torch_camc / ecgx_camc);
+        }
+        cJSON_AddItemToArray(cmp, e);
     }
-    cJSON_AddNumberToObject(j, "ecgx_ig64_s", ecgx_ig);
-    cJSON_AddNumberToObject(j, "ecgx_ig64_best_batch", best_b);
-    cJSON_AddNumberToObject(j, "ecgx_gradcam_s", ecgx_cam);
-    cJSON_AddNumberToObject(j, "ecgx_ig64_cpu_s", ecgx_igc);
-    cJSON_AddNumberToObject(j, "ecgx_gradcam_cpu_s", ecgx_camc);
-    if (torch_ok) {
-        cJSON_AddNumberToObject(j, "torch_ig64_s", torch_ig);
-        cJSON_AddNumberToObject(j, "torch_gradcam_s", torch_cam);
-        cJSON_AddNumberToObject(j, "ig_speedup_vs_torch", torch_ig / ecgx_ig);
-        cJSON_AddNumberToObject(j, "gradcam_speedup_vs_torch", torch_cam / ecgx_cam);
-        cJSON_AddNumberToObject(j, "torch_ig64_cpu_s", torch_igc);
-        cJSON_AddNumberToObject(j, "torch_gradcam_cpu_s", torch_camc);
-        cJSON_AddNumberToObject(j, "ig_cpu_ratio_vs_torch", torch_igc / ecgx_igc);
-        cJSON_AddNumberToObject(j, "gradcam_cpu_ratio_vs_torch", torch_camc / ecgx_camc);
-    } else {
-        cJSON_AddNullToObject(j, "torch_ig64_s");
-    }
+    ecgx_nn_set_threads(threads);
     /* every method once, for the table */
     cJSON *all = cJSON_AddObjectToObject(j, "seconds_per_method");
     for (int k = 0; k < ECGX_XAI_N_METHODS; k++) {

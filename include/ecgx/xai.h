@@ -206,6 +206,7 @@ int ecgx_xai_segment_labels(const ecgx_fiducials *fid, int leads, int64_t n, uin
  * are kept apart: "fraction" is of the total positive relevance. */
 typedef struct ecgx_xai_summary {
     int leads;
+    int time_only;                                      /* from a time-only map (CAM): no lead information */
     double pos_total, neg_total;                        /* sums of positive / negative relevance */
     double lead_pos[ECGX_XAI_MAX_LEADS];                /* positive relevance per lead */
     double lead_sum[ECGX_XAI_MAX_LEADS];                /* signed sum per lead */
