@@ -310,6 +310,7 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
             }
         }
     }
+    dl_t_onset_pool_global(f->beats, n_peaks);
     for (int l = 0; l < nl; l++) dl_t_onset_pool_lead(f->per_lead + (int64_t)l * n_peaks, f->beats, n_peaks, fs);
 done:
     free(x); free(d); free(tmp); free(own);

@@ -73,6 +73,36 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Where the T wave starts within the ST-T interval is a property of the
+ * record (its repolarisation), while each beat's estimate carries that
+ * beat's noise: the global onset keeps its place relative to the beat's own
+ * QRS offset and T peak (so it follows QT changes with the rate) at the
+ * record's median offset from their midpoint. An onset that would leave
+ * (QRS offset, T peak) stays as measured. */
+void dl_t_onset_pool_global(ecgx_beat *g, int nb)
+{
+    int64_t *dev = malloc(sizeof *dev * (size_t)(nb + 1));
+    if (!dev) return; /* the per-beat onsets stay: worse, still valid */
+    int k = 0;
+    for (int b = 0; b < nb; b++) {
+        const ecgx_wave *tw = &g[b].wave[ECGX_WAVE_T];
+        int64_t qoff = g[b].wave[ECGX_WAVE_QRS].offset;
+        if (tw->onset >= 0 && tw->peak >= 0 && qoff >= 0) dev[k++] = tw->onset - (qoff + tw->peak) / 2;
+    }
+    if (k > 0) {
+        qsort(dev, (size_t)k, sizeof *dev, cmp_i64);
+        int64_t med = dev[k / 2];
+        for (int b = 0; b < nb; b++) {
+            ecgx_wave *tw = &g[b].wave[ECGX_WAVE_T];
+            int64_t qoff = g[b].wave[ECGX_WAVE_QRS].offset;
+            if (tw->onset < 0 || tw->peak < 0 || qoff < 0) continue;
+            int64_t on = (qoff + tw->peak) / 2 + med;
+            if (on > qoff && on < tw->peak) tw->onset = on;
+        }
+    }
+    free(dev);
+}
+
 /* A lead's T onset relative to the others is a property of where the lead
  * looks at repolarisation, stable over a 10 s record, while each beat's
  * single-lead estimate is noisy: the lead takes its median deviation from

@@ -56,6 +56,11 @@ static inline int64_t dl_detrended_extremum(const float *x, int64_t a, int64_t b
  * rr the next RR interval, hi the last sample the beat may use. */
 void dl_t_lead(const lead_ctx *c, int64_t qoff, int64_t r, int64_t rr, int64_t hi, ecgx_wave *w);
 
+/* The global T onset of every beat becomes the midpoint between its QRS
+ * offset and T peak plus the record's median of (onset - that midpoint)
+ * over its beats (delineate_t.c). */
+void dl_t_onset_pool_global(ecgx_beat *global, int n_beats);
+
 /* After the global T of every beat is known (the median over leads), each
  * lead's T onset becomes the global onset plus that lead's typical
  * deviation from it over the record's beats (delineate_t.c). */
