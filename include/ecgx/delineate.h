@@ -7,11 +7,14 @@
  * slope falls below a fraction of them; P and T peaks are the extrema of
  * detrended search windows before and after the QRS, their boundaries the
  * "knees" (points farthest from the chord joining the peak to a baseline
- * point). A lead keeps its P only where the P-R distance is consistent from
- * beat to beat (not in atrial fibrillation); the global P and T are medians
- * over the leads that show them, and each lead's fiducials are kept within
- * 20 ms of the global ones. docs/dsp.md gives the details and the measured
- * accuracy. */
+ * point), except the T onset: the mean of that knee, the midpoint between
+ * QRS offset and T peak, and where the T wave's rising limb flattens below
+ * 0.3 mV/s. A lead keeps its P only where the P-R distance is consistent
+ * from beat to beat (not in atrial fibrillation); the global P and T are
+ * medians over the leads that show them, each lead's fiducials are kept
+ * within 20 ms of the global ones, and each lead's T onset is the global one
+ * plus the lead's median deviation from it over the record (at most 40 ms).
+ * docs/dsp.md gives the details and the measured accuracy. */
 #ifndef ECGX_DELINEATE_H
 #define ECGX_DELINEATE_H
 
