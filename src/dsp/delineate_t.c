@@ -126,7 +126,9 @@ void dl_t_onset_pool_lead(ecgx_beat *lb, const ecgx_beat *g, int nb, double fs)
         ecgx_wave *lw = &lb[b].wave[ECGX_WAVE_T];
         if (gw->peak < 0 || gw->onset < 0) continue;
         int64_t on = gw->onset + off;
-        /* keep the wave ordered: onset before the lead's peak */
+        /* keep the beat ordered: QRS offset < T onset < T peak */
+        int64_t qoff = lb[b].wave[ECGX_WAVE_QRS].offset;
+        if (qoff >= 0 && on <= qoff) on = qoff + 1;
         if (lw->peak >= 0 && on >= lw->peak) on = lw->peak - 1;
         lw->onset = on < 0 ? 0 : on;
     }
