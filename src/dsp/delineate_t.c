@@ -1,5 +1,6 @@
-/* T-wave delineation of one lead, and the pooling of T onsets over a lead's
- * beats. The method and its measured accuracy are in docs/dsp.md. */
+/* T-wave delineation of one lead, and the pooling of T onsets over the
+ * record's beats (globally and per lead). The method and its measured
+ * accuracy are in docs/dsp.md. */
 #include "dsp/delineate_util.h"
 
 #include <stdlib.h>
