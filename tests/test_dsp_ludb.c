@@ -61,6 +61,16 @@ int main(void)
         ecgx_fiducials *f = NULL;
         CHECK_OK(ecgx_qrs_detect(rec, -1, &pk, &np));
         CHECK_OK(ecgx_delineate(rec, pk, np, &f));
+        /* every lead's beats stay ordered: QRS offset < T onset < T peak < T offset */
+        long disordered = 0;
+        for (int64_t k = 0; f && k < (int64_t)f->n_leads * f->n_beats; k++) {
+            const ecgx_beat *bt = &f->per_lead[k];
+            const ecgx_wave *t = &bt->wave[ECGX_WAVE_T];
+            if (t->peak < 0) continue;
+            disordered += !(t->onset >= 0 && t->onset < t->peak && t->peak < t->offset);
+            disordered += bt->wave[ECGX_WAVE_QRS].offset >= 0 && !(bt->wave[ECGX_WAVE_QRS].offset < t->onset);
+        }
+        CHECK_MSG(disordered == 0, "record %d: %ld T waves out of order", r, disordered);
         ref_wave *rw = NULL;
         ecgx_wave *pw = malloc(sizeof *pw * (size_t)(np + 1));
         for (int l = 0; f && l < rec->n_leads; l++) {

@@ -12,8 +12,10 @@
  * 0.3 mV/s. A lead keeps its P only where the P-R distance is consistent
  * from beat to beat (not in atrial fibrillation); the global P and T are
  * medians over the leads that show them, each lead's fiducials are kept
- * within 20 ms of the global ones, and each lead's T onset is the global one
- * plus the lead's median deviation from it over the record (at most 40 ms).
+ * within 20 ms of the global ones; T onsets are pooled over the record's
+ * beats: the global one at the record's median place relative to the
+ * midpoint of QRS offset and T peak, each lead's at the global one plus the
+ * lead's median deviation from it (at most 40 ms).
  * docs/dsp.md gives the details and the measured accuracy. */
 #ifndef ECGX_DELINEATE_H
 #define ECGX_DELINEATE_H

@@ -1,5 +1,6 @@
-/* T-wave delineation of one lead, and the pooling of T onsets over a lead's
- * beats. The method and its measured accuracy are in docs/dsp.md. */
+/* T-wave delineation of one lead, and the pooling of T onsets over the
+ * record's beats (globally and per lead). The method and its measured
+ * accuracy are in docs/dsp.md. */
 #include "dsp/delineate_util.h"
 
 #include <stdlib.h>
@@ -126,7 +127,9 @@ void dl_t_onset_pool_lead(ecgx_beat *lb, const ecgx_beat *g, int nb, double fs)
         ecgx_wave *lw = &lb[b].wave[ECGX_WAVE_T];
         if (gw->peak < 0 || gw->onset < 0) continue;
         int64_t on = gw->onset + off;
-        /* keep the wave ordered: onset before the lead's peak */
+        /* keep the beat ordered: QRS offset < T onset < T peak */
+        int64_t qoff = lb[b].wave[ECGX_WAVE_QRS].offset;
+        if (qoff >= 0 && on <= qoff) on = qoff + 1;
         if (lw->peak >= 0 && on >= lw->peak) on = lw->peak - 1;
         lw->onset = on < 0 ? 0 : on;
     }
