@@ -168,6 +168,16 @@ int ecgx_xai_logits(ecgx_model *m, const float *x, int batch, int length, int ch
  * [in_channels][*length]; *fs_out the model's rate. */
 int ecgx_xai_prepare_record(const ecgx_model *m, const ecgx_record *rec, float **x, int *length,
                             double *fs_out);
+/* Fiducials of a record for its model-ready input: delineated (dsp) at the
+ * record's own rate, per-lead beats arranged in the standard 12-lead order
+ * (leads the record lacks keep -1, i.e. fall back to the global fiducials),
+ * sample indices scaled to the rate fs_to. */
+int ecgx_xai_record_fiducials(const ecgx_record *rec, double fs_to, ecgx_fiducials **out);
+/* Relevance of the model input [channels][n_in] at rate fs_in brought to a
+ * record's rate: linear interpolation onto n_out samples at fs_out, scaled
+ * by fs_in/fs_out so that sums over a stretch of time are kept. */
+int ecgx_xai_resample_relevance(const float *rel, int channels, int n_in, double fs_in, float *out, int64_t n_out,
+                                double fs_out);
 /* The model's class names (metadata "classes"), or "class<i>". */
 const char *ecgx_xai_class_name(const ecgx_model *m, int i, char *buf, size_t n);
 int ecgx_xai_class_from_name(const ecgx_model *m, const char *name); /* -1 when unknown */
@@ -196,6 +206,7 @@ int ecgx_xai_segment_labels(const ecgx_fiducials *fid, int leads, int64_t n, uin
  * are kept apart: "fraction" is of the total positive relevance. */
 typedef struct ecgx_xai_summary {
     int leads;
+    int time_only;                                      /* from a time-only map (CAM): no lead information */
     double pos_total, neg_total;                        /* sums of positive / negative relevance */
     double lead_pos[ECGX_XAI_MAX_LEADS];                /* positive relevance per lead */
     double lead_sum[ECGX_XAI_MAX_LEADS];                /* signed sum per lead */

@@ -68,6 +68,7 @@ int ecgx_xai_summarize(const ecgx_attribution *a, const uint8_t *seg, ecgx_xai_s
     if (!a) return ecgx_error(ECGX_ERR_ARG, "xai: no attribution");
     int leads = a->channels < ECGX_XAI_MAX_LEADS ? a->channels : ECGX_XAI_MAX_LEADS;
     s->leads = leads;
+    s->time_only = a->time_only;
     for (int l = 0; l < leads; l++)
         for (int t = 0; t < a->length; t++) {
             size_t i = (size_t)l * a->length + t;
@@ -199,6 +200,14 @@ int ecgx_xai_sentences(const ecgx_xai_summary *s, const char *cls, char *buf, si
         got += s->seg_pos[order[nsel++]][best];
     char leads[96];
     name_leads(order, nsel, leads, sizeof leads);
+    if (s->time_only) { /* the same map in every lead: only the segments speak */
+        OUT("%s: %d %% of positive relevance in the %s (a time-only map: it says nothing about leads; the\n"
+            "segments are those of each lead's own fiducials).\n", cls, pct(segf[best]), seg_plural[best]);
+        OUT("%s: by segment: ", cls);
+        for (int g = 0; g < ECGX_N_SEGMENTS; g++) OUT("%s%s %d %%", g ? ", " : "", seg_names[g], pct(segf[g]));
+        OUT(".\n");
+        return (int)k;
+    }
     if (segf[best] > 0)
         OUT("%s: %d %% of positive relevance in the %s of %s (%d %% in the %s of all leads).\n", cls,
             pct(got / T), seg_plural[best], leads, pct(segf[best]), seg_plural[best]);

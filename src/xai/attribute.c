@@ -335,6 +335,7 @@ static int noise_tunnel(ecgx_model *m, const float *x, int L, const ecgx_xai_opt
         acc->steps = o->nt_samples;
         acc->completeness_gap = acc->conservation = acc->lrp_absorbed = NAN; /* not meaningful after averaging */
         acc->logit_baseline = NAN;
+        acc->logit = NAN;
         xai_attribution_finish(acc);
         *out = acc;
         acc = NULL;
@@ -357,10 +358,13 @@ int ecgx_xai_attribute(ecgx_model *m, const float *x, int length, const ecgx_xai
         if (!isfinite(x[i])) return ecgx_error(ECGX_ERR_RANGE, "xai: the input has a non-finite sample (channel %zu, sample %zu)", i / length, i % length);
     int was = ecgx_model_is_training(m);
     ecgx_model_set_training(m, 0);
-    int target = 0, layer = -1;
+    int target = opts->target, layer = -1;
     double logit = NAN;
     int rc = xai_find_layer(m, opts->layer, &layer);
-    if (!rc) rc = xai_resolve_target(m, x, length, opts->target, &target, &logit);
+    if (!rc && target >= ecgx_model_n_classes(m))
+        rc = ecgx_error(ECGX_ERR_ARG, "xai: target class %d, but the model has %d classes", target, ecgx_model_n_classes(m));
+    /* a forward pass only to choose the class; the methods report f(x) themselves */
+    if (!rc && target < 0) rc = xai_resolve_target(m, x, length, opts->target, &target, &logit);
     if (!rc) {
         if (opts->nt_samples > 0 || opts->method == ECGX_XAI_SMOOTHGRAD) {
             ecgx_xai_options o = *opts;
@@ -372,7 +376,10 @@ int ecgx_xai_attribute(ecgx_model *m, const float *x, int length, const ecgx_xai
     }
     if (!rc && *out) {
         (*out)->target = target;
-        (*out)->logit = logit;
+        if (isnan((*out)->logit)) { /* noise tunnel: f of the clean input */
+            if (isnan(logit)) rc = xai_resolve_target(m, x, length, target, &target, &logit);
+            (*out)->logit = logit;
+        }
         (*out)->baseline = opts->baseline;
         if (layer >= 0 && !(*out)->layer[0])
             snprintf((*out)->layer, sizeof (*out)->layer, "%s", ecgx_model_layer_name(m, layer));

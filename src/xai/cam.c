@@ -59,7 +59,11 @@ int xai_cam(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int
     if (layer < 0) layer = xai_last_conv(m);
     if (layer < 0) return ecgx_error(ECGX_ERR_UNSUPPORTED, "xai: the model has no convolutional layer for a CAM");
     int C = ecgx_model_in_channels(m);
-    int rc = xai_grad_batch(m, x, 1, L, target, NULL, NULL);
+    float lg[256], *lgp = ecgx_model_n_classes(m) <= 256 ? lg : malloc(sizeof(float) * ecgx_model_n_classes(m));
+    if (!lgp) return ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
+    int rc = xai_grad_batch(m, x, 1, L, target, NULL, lgp);
+    double logit = lgp[target];
+    if (lgp != lg) free(lgp);
     if (rc) return rc;
     int K, T;
     const float *A = ecgx_model_activation(m, layer, NULL, &K, &T), *G = ecgx_model_gradient(m, layer, NULL, &K, &T);
@@ -111,6 +115,7 @@ int xai_cam(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int
     xai_upsample_time(camf, T, sa, sb, at->relevance, L);
     for (int c = 1; c < C; c++) memcpy(at->relevance + (size_t)c * L, at->relevance, sizeof(float) * L);
     at->time_only = 1;
+    at->logit = logit;
     at->steps = 1;
     snprintf(at->layer, sizeof at->layer, "%s", ecgx_model_layer_name(m, layer));
     xai_attribution_finish(at);

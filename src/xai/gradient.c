@@ -66,7 +66,8 @@ static int simple_gradient(ecgx_model *m, const float *x, int L, const ecgx_xai_
     size_t nx = (size_t)C * L;
     float *dx = malloc(sizeof(float) * nx);
     if (!dx) return ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
-    int rc = xai_grad_batch(m, x, 1, L, target, dx, NULL);
+    float *lg = malloc(sizeof(float) * ecgx_model_n_classes(m));
+    int rc = lg ? xai_grad_batch(m, x, 1, L, target, dx, lg) : ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
     ecgx_attribution *a = NULL;
     if (!rc) {
         const float *g = dx, *v = x;
@@ -83,9 +84,11 @@ static int simple_gradient(ecgx_model *m, const float *x, int L, const ecgx_xai_
     free(dx);
     if (!rc) {
         a->steps = 1;
+        a->logit = lg[target];
         xai_attribution_finish(a);
         *out = a;
     }
+    free(lg);
     return rc;
 }
 
@@ -164,6 +167,7 @@ static int integrated_gradients(ecgx_model *m, const float *x, int L, const ecgx
         for (size_t i = 0; i < na; i++)
             a->relevance[i] = (float)(layer >= 0 ? acc[i] : acc[i] * ((double)x[i] - x0[i]));
         xai_attribution_finish(a);
+        a->logit = fx;
         a->logit_baseline = fx0;
         double d = fx - fx0;
         a->completeness_gap = fabs(a->sum - d) / fmax(fabs(d), 1e-6);

@@ -64,6 +64,7 @@ int xai_perturb(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o,
             for (size_t i = 0; i < nx; i++)
                 if (cnt[i] > 0) a->relevance[i] /= cnt[i];
         a->steps = (int)total;
+        a->logit = fx;
         xai_attribution_finish(a);
         *out = a;
         a = NULL;

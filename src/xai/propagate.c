@@ -12,9 +12,10 @@
  *     of them when the other did not change, where captum loses it). The contributions
  *     then sum to f(x) - f(x0) (summation-to-delta).
  *   LRP: relevance. Each convolution or linear layer followed by its own
- *     batch norm is folded with it (w' = w*g/sd, b' = (b - mu)*g/sd + beta),
- *     a batch norm without such a predecessor is an element-wise affine layer
- *     (epsilon rule); the rule of an affine layer is epsilon, gamma, alpha-beta
+ *     batch norm is folded with it (w' = w*g/sd, b' = (b - mu)*g/sd + beta);
+ *     a batch norm that feeds only a linear layer (the head's BN -> dropout ->
+ *     linear) is folded into that layer; any other batch norm is an
+ *     element-wise affine layer (epsilon rule); the rule of an affine layer is epsilon, gamma, alpha-beta
  *     or z-box; ReLU and dropout pass relevance unchanged; max pools give it to
  *     the winner; average pools and residual additions split it in proportion
  *     to the contributions x_i (epsilon-stabilised).
@@ -128,28 +129,65 @@ static int lrp_unit(const unit *u, const float *x, int lin, const float *R, unit
         conv_bwd(u, u->w, s, lout, c, lin, col);
         for (size_t i = 0; i < nx; i++) Rin[i] += x[i] * c[i];
         break;
-    case R_GAMMA:
-        /* gamma favours the positive contributions x_i w_ij > 0 (x+ w+ and x- w-) */
+    case R_GAMMA: {
+        /* gamma boosts the contributions of the output's own sign (positive
+         * contributions x+ w+ and x- w- for z >= 0, the negative ones for
+         * z < 0), with the bias as one more contribution (Montavon et al.
+         * 2019; zennit's Gamma); |z_gamma| >= |z|, so no new zeros appear */
+        float *zp = malloc(sizeof(float) * ny), *zn = malloc(sizeof(float) * ny), *t = malloc(sizeof(float) * ny);
+        if (!zp || !zn || !t) {
+            free(zp);
+            free(zn);
+            free(t);
+            rc = ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
+            break;
+        }
+        double g = p->gamma;
         conv_fwd(u, u->w, x, lin, z, lout, col);
-        conv_fwd(u, wp, xp, lin, z2, lout, col);
-        for (size_t i = 0; i < ny; i++) z[i] += (float)p->gamma * z2[i];
-        conv_fwd(u, wn, xn, lin, z2, lout, col);
-        for (size_t i = 0; i < ny; i++) s[i] = R[i] / sgn_stab(z[i] + p->gamma * z2[i], TINY);
+        conv_fwd(u, wp, xp, lin, zp, lout, col);
+        conv_fwd(u, wn, xn, lin, t, lout, col);
+        for (size_t i = 0; i < ny; i++) zp[i] += t[i];
+        conv_fwd(u, wn, xp, lin, zn, lout, col);
+        conv_fwd(u, wp, xn, lin, t, lout, col);
+        for (size_t i = 0; i < ny; i++) zn[i] += t[i];
+        for (size_t i = 0; i < ny; i++) {
+            double b = u->b ? u->b[i / lout] : 0, z0 = z[i] + b;
+            double zg = z0 >= 0 ? z0 + g * (zp[i] + (b > 0 ? b : 0)) : z0 + g * (zn[i] + (b < 0 ? b : 0));
+            float si = R[i] / sgn_stab(zg, TINY);
+            s[i] = si;
+            s2[i] = z0 >= 0 ? si : 0; /* positive outputs */
+            t[i] = z0 >= 0 ? 0 : si;  /* negative outputs */
+        }
         conv_bwd(u, u->w, s, lout, c, lin, col);
         for (size_t i = 0; i < nx; i++) Rin[i] += x[i] * c[i];
-        conv_bwd(u, wp, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += (float)p->gamma * xp[i] * c[i];
-        conv_bwd(u, wn, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += (float)p->gamma * xn[i] * c[i];
+        conv_bwd(u, wp, s2, lout, c, lin, col);
+        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xp[i] * c[i];
+        conv_bwd(u, wn, s2, lout, c, lin, col);
+        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xn[i] * c[i];
+        conv_bwd(u, wn, t, lout, c, lin, col);
+        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xp[i] * c[i];
+        conv_bwd(u, wp, t, lout, c, lin, col);
+        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xn[i] * c[i];
+        free(zp);
+        free(zn);
+        free(t);
         break;
+    }
     case R_AB: {
         double al = p->alpha, be = p->alpha - 1;
         conv_fwd(u, wp, xp, lin, z, lout, col);
         conv_fwd(u, wn, xn, lin, z2, lout, col);
-        for (size_t i = 0; i < ny; i++) s[i] = (float)(al * R[i] / (z[i] + z2[i] + TINY)); /* z+ >= 0 */
+        /* the bias joins the positive or the negative part by its sign */
+        for (size_t i = 0; i < ny; i++) {
+            double b = u->b ? u->b[i / lout] : 0;
+            s[i] = (float)(al * R[i] / (z[i] + z2[i] + (b > 0 ? b : 0) + TINY)); /* z+ >= 0 */
+        }
         conv_fwd(u, wn, xp, lin, z, lout, col);
         conv_fwd(u, wp, xn, lin, z2, lout, col);
-        for (size_t i = 0; i < ny; i++) s2[i] = (float)(be * R[i] / (z[i] + z2[i] - TINY)); /* z- <= 0 */
+        for (size_t i = 0; i < ny; i++) {
+            double b = u->b ? u->b[i / lout] : 0;
+            s2[i] = (float)(be * R[i] / (z[i] + z2[i] + (b < 0 ? b : 0) - TINY)); /* z- <= 0 */
+        }
         conv_bwd(u, wp, s, lout, c, lin, col);
         for (size_t i = 0; i < nx; i++) Rin[i] += xp[i] * c[i];
         conv_bwd(u, wn, s, lout, c, lin, col);
@@ -341,6 +379,52 @@ static int walk_layer(walk *w, int i, int lrp, const ecgx_xai_options *o, int st
             free(col);
             free(tmp);
             return 0;
+        }
+        /* A batch norm feeding this linear layer (through an evaluation-mode
+         * dropout), and nothing else, is folded into it: w' = w * g/sd,
+         * b' = b + w * (beta - mu g/sd). Keeping it as a separate element-wise
+         * layer would make the epsilon rule absorb relevance wherever
+         * g/sd x + shift is small. */
+        int bn = -1, drop = -1, s0 = src;
+        if (LI->type == ECGX_LAYER_LINEAR && s0 >= 0 && s0 > stop && w->info[s0].type == ECGX_LAYER_DROPOUT &&
+            w->consumers[s0] == 1) {
+            drop = s0;
+            s0 = w->info[s0].inputs[0];
+        }
+        if (LI->type == ECGX_LAYER_LINEAR && s0 >= 0 && s0 > stop && w->info[s0].type == ECGX_LAYER_BATCHNORM1D &&
+            w->consumers[s0] == 1)
+            bn = s0;
+        if (bn >= 0) {
+            const ecgx_layer_info *B = &w->info[bn];
+            int bsrc = B->inputs[0];
+            float *BD = sig_of(w, bsrc);
+            u.w_own = malloc(sizeof(float) * (size_t)u.cout * u.cin);
+            u.b_own = malloc(sizeof(float) * u.cout);
+            if (!BD || !u.w_own || !u.b_own) {
+                free(u.w_own);
+                free(u.b_own);
+                return ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
+            }
+            for (int oc = 0; oc < u.cout; oc++) {
+                double bb = LI->bias ? LI->bias[oc] : 0;
+                for (int ic = 0; ic < u.cin; ic++) {
+                    double a, b;
+                    bn_coef(B, ic, &a, &b);
+                    u.w_own[(size_t)oc * u.cin + ic] = (float)(a * LI->weight[(size_t)oc * u.cin + ic]);
+                    bb += LI->weight[(size_t)oc * u.cin + ic] * b;
+                }
+                u.b_own[oc] = (float)bb;
+            }
+            u.w = u.w_own;
+            u.b = u.b_own;
+            lp.eps = eps_lin;
+            int rc = lrp_unit(&u, act(w, bsrc, 0), 1, S, o->lrp_rule == ECGX_LRP_GAMMA ? R_GAMMA
+                                                           : o->lrp_rule == ECGX_LRP_ALPHABETA ? R_AB : R_EPS, &lp, BD);
+            free(u.w_own);
+            free(u.b_own);
+            skip[bn] = 1;
+            if (drop >= 0) skip[drop] = 1;
+            return rc;
         }
         unit_rule r = R_EPS;
         int first = src == ECGX_MODEL_INPUT;
@@ -596,6 +680,7 @@ done:;
         a->completeness_gap = fabs(a->sum - d) / fmax(fabs(d), 1e-6);
     }
     a->steps = 1;
+    a->logit = lgp[target];
     *out = a;
 out:
     if (w.sig)

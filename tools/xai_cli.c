@@ -1,0 +1,173 @@
+#include "xai_cli.h"
+
+#include "cli.h"
+#include "ecgx/io.h"
+#include "ecgx/progress.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void xai_cli_option_help(FILE *out)
+{
+    fprintf(out,
+            "  --method M        ig|saliency|gxi|smoothgrad|deeplift|lrp|occlusion|ablation|\n"
+            "                    gradcam|hirescam|gradcampp|layercam (default ig)\n"
+            "  --target T        class name, class index, or top (default: top)\n"
+            "  --layer NAME      attribute at this layer (CAMs: the layer the map comes from;\n"
+            "                    default the last layer before global pooling)\n"
+            "  --steps N         IG steps (default 64)\n"
+            "  --batch N         inputs per forward pass for IG/occlusion (default 16)\n"
+            "  --quadrature Q    trapezoid (default) or gl (Gauss-Legendre)\n"
+            "  --baseline B      zero|filtered|blurred (IG, DeepLIFT, occlusion; default zero)\n"
+            "  --baseline-param P  filtered: low-pass cut-off Hz (1); blurred: Gaussian SD s (0.05)\n"
+            "  --rule R          LRP rule: composite|epsilon|gamma|alphabeta|zbox (default composite)\n"
+            "  --epsilon E, --gamma G, --alpha A   LRP parameters\n"
+            "  --window N, --stride N   occlusion window and stride in samples (fs/2, window/2)\n"
+            "  --nt-samples N    noise tunnel: N noisy copies around any method\n"
+            "  --nt-sigma S      noise SD as a fraction of the input range (0.1)\n"
+            "  --nt-kind K       mean|sq|var (SmoothGrad, SmoothGrad-squared, VarGrad)\n"
+            "  --cam-signed      keep negative CAM values (no final ReLU)\n"
+            "  --seed N          noise seed\n");
+}
+
+int xai_cli_option(const char *cmd, int argc, char **argv, int *i, ecgx_xai_options *o, const char **target)
+{
+    const char *v = NULL;
+    int r, err = 0;
+    if ((r = cli_opt(cmd, argc, argv, i, "--method", &v))) {
+        if (r < 0) return -1;
+        int mm = ecgx_xai_method_from_name(v);
+        if (mm < 0) return cli_usage_error(cmd, "unknown method '%s'", v), -1;
+        ecgx_xai_options n = ecgx_xai_options_default(mm);
+        n.target = o->target;
+        n.layer = o->layer;
+        n.steps = o->steps;
+        n.batch = o->batch;
+        n.baseline = o->baseline;
+        n.baseline_param = o->baseline_param;
+        n.lrp_rule = o->lrp_rule;
+        n.window = o->window;
+        n.stride = o->stride;
+        n.seed = o->seed;
+        if (o->nt_samples) n.nt_samples = o->nt_samples;
+        *o = n;
+        return 1;
+    }
+    if ((r = cli_opt(cmd, argc, argv, i, "--target", &v))) return r < 0 ? -1 : (*target = v, 1);
+    if ((r = cli_opt(cmd, argc, argv, i, "--layer", &v))) return r < 0 ? -1 : (o->layer = v, 1);
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--steps", &o->steps, &err))) return err || o->steps < 1 ? (err ? -1 : (cli_usage_error(cmd, "--steps must be >= 1"), -1)) : 1;
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--batch", &o->batch, &err))) return err || o->batch < 1 ? (err ? -1 : (cli_usage_error(cmd, "--batch must be >= 1"), -1)) : 1;
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--window", &o->window, &err))) return err ? -1 : 1;
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--stride", &o->stride, &err))) return err ? -1 : 1;
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--nt-samples", &o->nt_samples, &err))) return err ? -1 : 1;
+    int seed = 0;
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--seed", &seed, &err))) return err ? -1 : (o->seed = (uint64_t)seed, 1);
+    if ((r = cli_opt_double(cmd, argc, argv, i, "--nt-sigma", &o->nt_sigma, &err))) return err ? -1 : 1;
+    if ((r = cli_opt_double(cmd, argc, argv, i, "--baseline-param", &o->baseline_param, &err))) return err ? -1 : 1;
+    if ((r = cli_opt_double(cmd, argc, argv, i, "--epsilon", &o->lrp_epsilon, &err))) return err ? -1 : 1;
+    if ((r = cli_opt_double(cmd, argc, argv, i, "--gamma", &o->lrp_gamma, &err))) return err ? -1 : 1;
+    if ((r = cli_opt_double(cmd, argc, argv, i, "--alpha", &o->lrp_alpha, &err))) return err ? -1 : 1;
+    if ((r = cli_opt(cmd, argc, argv, i, "--baseline", &v))) {
+        if (r < 0) return -1;
+        int b = ecgx_xai_baseline_from_name(v);
+        if (b < 0) return cli_usage_error(cmd, "unknown baseline '%s' (zero, filtered, blurred)", v), -1;
+        o->baseline = b;
+        return 1;
+    }
+    if ((r = cli_opt(cmd, argc, argv, i, "--rule", &v))) {
+        if (r < 0) return -1;
+        int b = ecgx_lrp_rule_from_name(v);
+        if (b < 0) return cli_usage_error(cmd, "unknown LRP rule '%s'", v), -1;
+        o->lrp_rule = b;
+        return 1;
+    }
+    if ((r = cli_opt(cmd, argc, argv, i, "--quadrature", &v))) {
+        if (r < 0) return -1;
+        if (!strcmp(v, "trapezoid")) o->quadrature = ECGX_QUAD_TRAPEZOID;
+        else if (!strcmp(v, "gl") || !strcmp(v, "gauss-legendre")) o->quadrature = ECGX_QUAD_GAUSS_LEGENDRE;
+        else return cli_usage_error(cmd, "unknown quadrature '%s' (trapezoid, gl)", v), -1;
+        return 1;
+    }
+    if ((r = cli_opt(cmd, argc, argv, i, "--nt-kind", &v))) {
+        if (r < 0) return -1;
+        if (!strcmp(v, "mean")) o->nt_kind = ECGX_NT_MEAN;
+        else if (!strcmp(v, "sq")) o->nt_kind = ECGX_NT_SQ;
+        else if (!strcmp(v, "var")) o->nt_kind = ECGX_NT_VAR;
+        else return cli_usage_error(cmd, "unknown noise-tunnel kind '%s' (mean, sq, var)", v), -1;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--cam-signed")) {
+        o->cam_signed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int xai_cli_target(const ecgx_model *m, const char *spec, int *target)
+{
+    *target = -1;
+    if (!spec || !strcmp(spec, "top")) return 0;
+    int c = ecgx_xai_class_from_name(m, spec);
+    if (c >= 0) {
+        *target = c;
+        return 0;
+    }
+    char *end;
+    long v = strtol(spec, &end, 10);
+    if (*spec && !*end && v >= 0 && v < ecgx_model_n_classes(m)) {
+        *target = (int)v;
+        return 0;
+    }
+    return ecgx_error(ECGX_ERR_ARG, "the model has no class '%s'", spec);
+}
+
+void xai_explained_free(xai_explained *e)
+{
+    ecgx_record_free(e->rec);
+    free(e->x);
+    free(e->probs);
+    ecgx_attribution_free(e->a);
+    ecgx_fiducials_free(e->fid);
+    free(e->seg);
+    memset(e, 0, sizeof *e);
+}
+
+int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecgx_xai_options *o, xai_explained *e)
+{
+    memset(e, 0, sizeof *e);
+    int rc = 0;
+    if (rec) e->rec = rec;
+    else rc = ecgx_record_read(path, &e->rec);
+    if (rc < 0) return rc;
+    rc = ecgx_xai_prepare_record(m, e->rec, &e->x, &e->L, &e->fs);
+    int C = ecgx_model_in_channels(m), K = ecgx_model_n_classes(m);
+    if (!rc) {
+        e->probs = malloc(sizeof(float) * K);
+        if (!e->probs) rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory");
+    }
+    if (!rc) rc = ecgx_xai_logits(m, e->x, 1, e->L, 1, e->probs);
+    if (!rc)
+        for (int k = 0; k < K; k++) e->probs[k] = 1.0f / (1.0f + expf(-e->probs[k]));
+    if (!rc) {
+        ecgx_xai_options oo = *o;
+        oo.fs = e->fs;
+        double t0 = ecgx_now();
+        rc = ecgx_xai_attribute(m, e->x, e->L, &oo, &e->a);
+        e->seconds = ecgx_now() - t0;
+    }
+    if (!rc && e->a->channels == C && e->a->length == e->L) {
+        if (ecgx_xai_record_fiducials(e->rec, e->fs, &e->fid) < 0) e->fid = NULL; /* no beats: no segments */
+        e->seg = malloc((size_t)C * e->L);
+        if (!e->seg) rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory");
+        if (!rc) rc = ecgx_xai_segment_labels(e->fid, C, e->L, e->seg);
+        if (!rc) rc = ecgx_xai_summarize(e->a, e->seg, &e->sum);
+    } else if (!rc) {
+        rc = ecgx_xai_summarize(e->a, NULL, &e->sum);
+    }
+    if (rc < 0) {
+        if (rec) e->rec = NULL; /* the caller's */
+        xai_explained_free(e);
+    }
+    return rc;
+}
