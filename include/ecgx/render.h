@@ -78,7 +78,9 @@ typedef struct ecgx_render_options {
     ecgx_ecg_header header;
     /* Relevance, lead-major like the record's data (n_leads x n_samples), or
      * NULL. Shown as trace colour and a light band; scaled symmetric around 0
-     * by relevance_max (0: the largest |relevance| shown). */
+     * by relevance_max (0: the 99th percentile of |relevance| over the part
+     * shown, so one extreme sample does not wash out the rest; larger values
+     * saturate). */
     const float *relevance;
     double relevance_max;
     int relevance_band;
@@ -144,7 +146,7 @@ int ecgx_median_beats(const ecgx_record *rec, const int64_t *r_peaks, int n_peak
 typedef struct ecgx_median_options {
     double dpi, speed_mm_s, gain_mm_mv;
     double r_offset_s;      /* where R lies in the beat (pre_s) */
-    double relevance_max;   /* 0: largest |relevance| */
+    double relevance_max;   /* 0: 99th percentile of |relevance| */
     const char *title;
 } ecgx_median_options;
 

@@ -62,7 +62,7 @@ int ecgx_eval_table_read(const char *path, ecgx_eval_table **out)
     ecgx_eval_table *t = calloc(1, sizeof *t);
     char **fields = NULL;
     if (!t) { free(buf); return ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path); }
-    char *save = NULL, *line = buf;
+    char *line = buf;
     int64_t lineno = 0;
     rc = 0;
     for (char *next; line; line = next) {
@@ -114,9 +114,8 @@ int ecgx_eval_table_read(const char *path, ecgx_eval_table **out)
     if (t->n_rows == 0) { rc = ecgx_error(ECGX_ERR_FORMAT, "%s: no data rows", path); goto fail; }
     /* duplicate ids would make matching ambiguous */
     {
-        char **sorted = ecgx_malloc_array((size_t)t->n_rows, sizeof *sorted, "table ids");
         char ***ptrs = ecgx_malloc_array((size_t)t->n_rows, sizeof *ptrs, "table ids");
-        if (!sorted || !ptrs) { free(sorted); free(ptrs); rc = ECGX_ERR_NOMEM; goto fail; }
+        if (!ptrs) { rc = ECGX_ERR_NOMEM; goto fail; }
         for (int64_t i = 0; i < t->n_rows; i++) ptrs[i] = &t->records[i];
         qsort(ptrs, (size_t)t->n_rows, sizeof *ptrs, cmp_str_ptr);
         for (int64_t i = 1; i < t->n_rows; i++)
@@ -124,11 +123,9 @@ int ecgx_eval_table_read(const char *path, ecgx_eval_table **out)
                 rc = ecgx_error(ECGX_ERR_FORMAT, "%s: record '%s' appears on two rows", path, *ptrs[i]);
                 break;
             }
-        free(sorted);
         free(ptrs);
         if (rc) goto fail;
     }
-    (void)save;
     free(fields);
     free(buf);
     *out = t;

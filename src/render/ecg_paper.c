@@ -158,15 +158,17 @@ int ecgx_render_ecg_geometry(const ecgx_record *rec, const ecgx_render_options *
     return 0;
 }
 
-/* Mean of relevance over samples [a, b] (clipped), 0 when empty. */
-static double mean_rel(const float *r, int64_t n, int64_t a, int64_t b)
+/* The relevance of largest magnitude (with its sign) over samples [a, b]
+ * (clipped), 0 when empty: a band cell shows its strongest sample, so a
+ * narrow peak is not averaged away. */
+static double peak_rel(const float *r, int64_t n, int64_t a, int64_t b)
 {
     if (a < 0) a = 0;
     if (b > n - 1) b = n - 1;
-    if (b < a) return 0;
-    double s = 0;
-    for (int64_t i = a; i <= b; i++) s += isfinite(r[i]) ? r[i] : 0;
-    return s / (double)(b - a + 1);
+    double best = 0;
+    for (int64_t i = a; i <= b; i++)
+        if (isfinite(r[i]) && fabs(r[i]) > fabs(best)) best = r[i];
+    return best;
 }
 
 static void draw_panel_trace(canvas *cv, const ecgx_record *rec, const ecgx_render_options *o,
@@ -193,7 +195,7 @@ static void draw_panel_trace(canvas *cv, const ecgx_record *rec, const ecgx_rend
                 double xa = p->x_mm + k * cw, xb = xa + cw;
                 int64_t a = (int64_t)ceil(((xa - x_origin) / speed + t0) * rec->fs);
                 int64_t b = (int64_t)floor(((xb - x_origin) / speed + t0) * rec->fs);
-                double m = mean_rel(rel, rec->n_samples, a, b) / rmax;
+                double m = peak_rel(rel, rec->n_samples, a, b) / rmax;
                 bc[k] = render_cmap(m);
                 ba[k] = 0.55 * fmin(1, fabs(m));
             }
@@ -259,17 +261,20 @@ static int render_to(canvas *cv, const ecgx_record *rec, const ecgx_render_optio
     /* relevance scale: symmetric, from the shown part unless given */
     double rmax = o->relevance_max;
     if (o->relevance && !(rmax > 0)) {
-        rmax = 0;
+        const float *spans[ECGX_RENDER_MAX_PANELS];
+        int64_t lens[ECGX_RENDER_MAX_PANELS];
+        int ns = 0;
         for (int i = 0; i < g->n_panels; i++) {
             const ecgx_render_panel *p = &g->panels[i];
             if (p->record_lead < 0) continue;
-            const float *r = o->relevance + (size_t)p->record_lead * rec->n_samples;
             int64_t a = (int64_t)(p->t0_s * rec->fs), b = (int64_t)(p->t1_s * rec->fs);
+            if (a < 0) a = 0;
             if (b > rec->n_samples - 1) b = rec->n_samples - 1;
-            for (int64_t k = a < 0 ? 0 : a; k <= b; k++)
-                if (isfinite(r[k]) && fabs(r[k]) > rmax) rmax = fabs(r[k]);
+            if (b < a) continue;
+            spans[ns] = o->relevance + (size_t)p->record_lead * rec->n_samples + a;
+            lens[ns++] = b - a + 1;
         }
-        if (!(rmax > 0)) rmax = 1;
+        rmax = render_relevance_scale(spans, lens, ns);
     }
 
     /* calibration pulse at the start of every row: 1 mV high, 200 ms wide */

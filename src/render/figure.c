@@ -138,3 +138,37 @@ void render_colorbar(canvas *cv, double x, double y, double w, double h, double 
     cv_text(cv, x + w, y + h + 2.6, ts, hi, ink, ALIGN_RIGHT);
     if (title) cv_text(cv, x - 2, y + h - 0.2, ts, title, ink, ALIGN_RIGHT);
 }
+
+static int cmp_abs_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+double render_relevance_scale(const float *const *spans, const int64_t *lens, int n_spans)
+{
+    /* Explanations are peaky: scaled by their maximum, one sample would set
+     * the colours and the rest would look white. The 99th percentile of |r|
+     * keeps the scale robust; larger values saturate. */
+    int64_t total = 0;
+    for (int i = 0; i < n_spans; i++) total += lens[i] > 0 ? lens[i] : 0;
+    if (total <= 0) return 1;
+    float *v = malloc((size_t)total * sizeof *v);
+    double mx = 0;
+    int64_t m = 0;
+    for (int i = 0; i < n_spans; i++)
+        for (int64_t k = 0; k < lens[i]; k++) {
+            float a = fabsf(spans[i][k]);
+            if (!isfinite(a)) continue;
+            if (a > mx) mx = a;
+            if (v) v[m++] = a;
+        }
+    double q = mx;
+    if (v && m > 0) {
+        qsort(v, (size_t)m, sizeof *v, cmp_abs_float);
+        q = v[(int64_t)floor(0.99 * (double)(m - 1))];
+    }
+    free(v);
+    if (!(q > 0)) q = mx;
+    return q > 0 ? q : 1;
+}

@@ -100,9 +100,9 @@ int ecgx_render_median_beats(const float *beats, const float *beat_rel, int n_le
     if (rc) return rc;
     double rmax = o.relevance_max;
     if (beat_rel && !(rmax > 0)) {
-        for (size_t i = 0; i < (size_t)n_leads * beat_len; i++)
-            if (isfinite(beat_rel[i]) && fabs(beat_rel[i]) > rmax) rmax = fabs(beat_rel[i]);
-        if (!(rmax > 0)) rmax = 1;
+        const float *spans[1] = {beat_rel};
+        int64_t lens[1] = {(int64_t)n_leads * beat_len};
+        rmax = render_relevance_scale(spans, lens, 1);
     }
     if (o.title) cv_text(&cv, margin, 9, 3.2, o.title, TEXT_INK, ALIGN_LEFT);
     double *xs = ecgx_malloc_array((size_t)beat_len, sizeof *xs, "beat points");

@@ -13,6 +13,10 @@ int render_encode_png(const ecgx_image *img, int level, int filter, int strategy
 int render_png_fast(const ecgx_image *img, double dpi, void **png, size_t *len);
 int render_format_from_path(const char *path, ecgx_render_format *fmt);
 
+/* The default relevance scale over the shown spans: the 99th percentile of
+ * |relevance| (the maximum when that is 0; 1 when all are 0). */
+double render_relevance_scale(const float *const *spans, const int64_t *lens, int n_spans);
+
 rgb8 render_cmap(double v);                  /* diverging map, v in [-1, 1] */
 rgb8 render_trace_color(double v, rgb8 ink); /* trace colour for relevance v in [-1, 1] */
 /* Horizontal colour bar for [-vmax, vmax] with its labels below and title left. */
