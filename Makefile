@@ -74,14 +74,22 @@ test: tests
 
 bench: $(BENCH_BIN) $(BUILD)/ecgx
 
-# Fuzz targets: clang's libFuzzer, with ASan+UBSan, over the library sources.
-FUZZ_DIR   := build-fuzz
-FUZZ_FLAGS := -std=c11 -O1 -g $(DEFS) $(INCS) -fsanitize=fuzzer,address,undefined -fopenmp
+# Fuzz targets: clang's libFuzzer with ASan+UBSan. The library is compiled
+# once into its own archive (instrumented for coverage); each target links it.
+FUZZ_DIR     := build-fuzz
+FUZZ_CFLAGS  := -std=c11 -O1 -g $(DEFS) $(INCS) -fsanitize=fuzzer-no-link,address,undefined -fopenmp
 FUZZ_SECONDS ?= 30
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 fuzz-build: $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
-$(FUZZ_DIR)/%: fuzz/%.c $(LIB_SRC)
-	@mkdir -p $(FUZZ_DIR)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) -lopenblas -lcjson -lspng -lz -lm
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_DIR)/libecgx.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_DIR)/%: fuzz/%.c $(FUZZ_DIR)/libecgx.a
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libecgx.a -lopenblas -lcjson -lspng -lz -lm
 fuzz: fuzz-build
 	@sh fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
@@ -101,4 +109,4 @@ install: lib $(BUILD)/ecgx
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
