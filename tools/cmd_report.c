@@ -262,6 +262,8 @@ static void print_json(const ecgx_record *rec, const nn_model_meta *mm, const fl
         if (isfinite(e->deletion_auc)) cJSON_AddNumberToObject(o, "deletion_auc", e->deletion_auc);
         else cJSON_AddNullToObject(o, "deletion_auc");
         cJSON_AddNumberToObject(o, "logit", e->a->logit);
+        if (isfinite(e->a->logit_baseline)) cJSON_AddNumberToObject(o, "logit_baseline", e->a->logit_baseline);
+        else cJSON_AddNullToObject(o, "logit_baseline");
         cJSON_AddItemToArray(exs, o);
     }
     char *s = cJSON_Print(root);
