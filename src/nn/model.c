@@ -631,14 +631,16 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
                     L->out[j] = xin[j] * L->mask[j];
                 }
             } else if (L->type == ECGX_LAYER_CONV1D && batch < T) {
-                /* few samples: split each over time */
+                /* few samples: split each over time, in chunks small enough
+                 * that a thread the OS descheduled holds up little work */
+                int per = (T + batch - 1) / batch * 4;
                 int nch = (L->l + NN_CONV_CHUNK - 1) / NN_CONV_CHUNK;
-                int per = (T + batch - 1) / batch;
                 if (nch < per) nch = per;
                 int cw = (L->l + nch - 1) / nch;
+                if (cw < 32) cw = 32;
                 nch = (L->l + cw - 1) / cw;
                 int tasks = batch * nch;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
                 for (int task = 0; task < tasks; task++) {
                     int b = task / nch, ch = task % nch;
                     int t0 = ch * cw, t1 = t0 + cw < L->l ? t0 + cw : L->l;
