@@ -635,14 +635,11 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
                     L->out[j] = xin[j] * L->mask[j];
                 }
             } else if (L->type == ECGX_LAYER_CONV1D && batch < T) {
-                /* few samples: split each over time, in chunks small enough
-                 * that a thread the OS descheduled holds up little work */
-                int per = (T + batch - 1) / batch * 4;
-                int nch = (L->l + NN_CONV_CHUNK - 1) / NN_CONV_CHUNK;
-                if (nch < per) nch = per;
-                int cw = (L->l + nch - 1) / nch;
-                if (cw < 32) cw = 32;
-                nch = (L->l + cw - 1) / cw;
+                /* few samples: split each over time, at the same chunk
+                 * boundaries as the sample-major path, so that a record gives
+                 * bit-identical outputs alone or in a batch */
+                int cw = NN_CONV_CHUNK;
+                int nch = (L->l + cw - 1) / cw;
                 int tasks = batch * nch;
 #pragma omp parallel for schedule(dynamic, 1)
                 for (int task = 0; task < tasks; task++) {
