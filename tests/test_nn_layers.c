@@ -374,6 +374,29 @@ static void test_input_grad_only(void)
     ecgx_model_free(m);
 }
 
+/* Evaluation-mode outputs do not depend on the batch a record is in
+ * (explanations compare perturbed batches with a single-record baseline). */
+static void test_batch_invariance(void)
+{
+    const char *archs[2] = {"resnet1d_wang", "fcn_wang"};
+    int Ls[3] = {200, 250, 777};
+    for (int a = 0; a < 2; a++)
+        for (int li = 0; li < 3; li++) {
+            int L = Ls[li];
+            ecgx_model *m = NULL;
+            ecgx_model_config cfg = {12, 5, 1};
+            CHECK_OK(ecgx_model_create(archs[a], &cfg, &m));
+            if (!m) continue;
+            float *x = malloc(sizeof(float) * 3 * 12 * L), l1[5], l3[15];
+            for (int i = 0; i < 3 * 12 * L; i++) x[i] = frand();
+            CHECK_OK(ecgx_model_forward(m, x, 1, L, l1));
+            CHECK_OK(ecgx_model_forward(m, x, 3, L, l3));
+            CHECK_MSG(memcmp(l1, l3, sizeof l1) == 0, "%s, %d samples: batch of 1 and of 3 differ", archs[a], L);
+            free(x);
+            ecgx_model_free(m);
+        }
+}
+
 int main(void)
 {
     RUN(test_shapes);
@@ -384,5 +407,6 @@ int main(void)
     RUN(test_reproducible);
     RUN(test_bad_input);
     RUN(test_input_grad_only);
+    RUN(test_batch_invariance);
     return check_finish();
 }

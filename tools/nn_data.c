@@ -4,6 +4,7 @@
 
 #include "core/strutil.h"
 #include "ecgx/common.h"
+#include "ecgx/io.h"
 #include "ecgx/outfile.h"
 #include "ecgx/record.h"
 
@@ -219,11 +220,51 @@ static int read_wfdb16(const char *path_in, float **out, int *n_out, double *fs_
     return 0;
 }
 
+/* Any record the io module reads (WFDB formats, Challenge .mat, ...), as the
+ * 12 standard leads; a missing standard lead is an error. */
+static int read_any(const char *path, float **out, int *n_out, double *fs_out)
+{
+    ecgx_record *rec = NULL, *std = NULL;
+    int rc = ecgx_record_read(path, &rec);
+    if (rc < 0) return rc;
+    unsigned missing = 0;
+    std = ecgx_record_to_standard12(rec, &missing);
+    if (!std) {
+        ecgx_record_free(rec);
+        return ECGX_ERR_NOMEM;
+    }
+    if (missing) {
+        char names[128] = "";
+        for (int l = 0; l < 12; l++)
+            if (missing & (1u << l)) {
+                size_t k = strlen(names);
+                snprintf(names + k, sizeof names - k, "%s%s", k ? ", " : "", ecgx_lead_std_name(l));
+            }
+        ecgx_record_free(rec);
+        ecgx_record_free(std);
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: needs the 12 standard leads; missing %s", path, names);
+    }
+    if (std->n_samples > 100000000) {
+        ecgx_record_free(rec);
+        ecgx_record_free(std);
+        return ecgx_error(ECGX_ERR_RANGE, "%s: %lld samples is too long", path, (long long)std->n_samples);
+    }
+    *n_out = (int)std->n_samples;
+    *fs_out = std->fs;
+    *out = std->data; /* take the signal, free the rest */
+    std->data = NULL;
+    ecgx_record_free(std);
+    ecgx_record_free(rec);
+    return 0;
+}
+
 int nn_record_load(const char *path, double fs, float **x, int *n, double *fs_in)
 {
     float *raw;
     int nr;
+    /* format 16 directly (fast path for the training sets), anything else through io */
     int rc = read_wfdb16(path, &raw, &nr, fs_in);
+    if (rc == ECGX_ERR_UNSUPPORTED || rc == ECGX_ERR_IO) rc = read_any(path, &raw, &nr, fs_in);
     if (rc < 0) return rc;
     rc = nn_preprocess(raw, 12, nr, *fs_in, fs, x, n);
     free(raw);

@@ -25,7 +25,10 @@
  * Threads: OpenMP inside the library (OMP_NUM_THREADS / ecgx_nn_set_threads);
  * the BLAS is used single-threaded (ecgx_model_create sets OpenBLAS to one
  * thread, because the library parallelises over batch and time itself and
- * two thread pools on the same cores only fight).
+ * two thread pools on the same cores only fight). ecgx_model_forward turns
+ * on OpenMP's dynamic adjustment (omp_set_dynamic(1)) for the calling
+ * thread, so that on an oversubscribed machine fewer threads run instead of
+ * every layer waiting for a descheduled one.
  *
  * A model is not safe to use from two threads at once (it owns its
  * activations); create one per thread, or clone. */

@@ -148,6 +148,7 @@ void nn_conv_bwd_sample(const nn_conv_shape *s, const float *x, int L, const flo
         for (int co = 0; co < s->cout; co++) {
             const float *r = dy + (int64_t)co * Lout;
             float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
             for (int t = 0; t < Lout; t++) sum += r[t];
             db[co] += sum;
         }
@@ -186,6 +187,7 @@ void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float 
         for (int b = 0; b < B; b++) {
             const float *xr = x + ((int64_t)b * C + c) * L;
             double s = 0.0;
+#pragma omp simd reduction(+ : s)
             for (int t = 0; t < L; t++) s += xr[t];
             sum += s;
         }
@@ -194,6 +196,7 @@ void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float 
         for (int b = 0; b < B; b++) {
             const float *xr = x + ((int64_t)b * C + c) * L;
             double s = 0.0;
+#pragma omp simd reduction(+ : s)
             for (int t = 0; t < L; t++) {
                 double d = (double)xr[t] - mean;
                 s += d * d;
@@ -231,6 +234,7 @@ void nn_bn_bwd(int B, int C, int L, const float *x, const float *dy, const float
             const float *xr = x + ((int64_t)b * C + c) * L;
             const float *dr = dy + ((int64_t)b * C + c) * L;
             double s1 = 0.0, s2 = 0.0;
+#pragma omp simd reduction(+ : s1, s2)
             for (int t = 0; t < L; t++) {
                 s1 += dr[t];
                 s2 += (double)dr[t] * ((double)xr[t] - mean);

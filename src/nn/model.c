@@ -597,6 +597,10 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
         return ecgx_error(ECGX_ERR_ARG, "model forward: bad arguments (batch %d, length %d)", batch, length);
     if ((int64_t)batch * length > (int64_t)1 << 31)
         return ecgx_error(ECGX_ERR_RANGE, "model forward: batch %d x length %d is too large", batch, length);
+    /* Let OpenMP use fewer threads when the machine is oversubscribed: a
+     * layer-by-layer pass has a barrier per layer, and waiting there for a
+     * descheduled thread cost 20x on a shared 2-core machine (measured). */
+    omp_set_dynamic(1);
     m->nthreads = omp_get_max_threads();
     int rc = plan(m, batch, length);
     if (rc < 0) return rc;
@@ -631,14 +635,13 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
                     L->out[j] = xin[j] * L->mask[j];
                 }
             } else if (L->type == ECGX_LAYER_CONV1D && batch < T) {
-                /* few samples: split each over time */
-                int nch = (L->l + NN_CONV_CHUNK - 1) / NN_CONV_CHUNK;
-                int per = (T + batch - 1) / batch;
-                if (nch < per) nch = per;
-                int cw = (L->l + nch - 1) / nch;
-                nch = (L->l + cw - 1) / cw;
+                /* few samples: split each over time, at the same chunk
+                 * boundaries as the sample-major path, so that a record gives
+                 * bit-identical outputs alone or in a batch */
+                int cw = NN_CONV_CHUNK;
+                int nch = (L->l + cw - 1) / cw;
                 int tasks = batch * nch;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
                 for (int task = 0; task < tasks; task++) {
                     int b = task / nch, ch = task % nch;
                     int t0 = ch * cw, t1 = t0 + cw < L->l ? t0 + cw : L->l;
@@ -681,29 +684,34 @@ static float *grad_dst(ecgx_model *m, int idx, int want_input, int *acc)
 
 static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_grads)
 {
-    int B = m->batch, T = m->nthreads;
+    int B = m->batch, T = m->nthreads > 0 ? m->nthreads : 1;
     int64_t wsz = (int64_t)L->conv.cout * (L->conv.cin / L->conv.groups) * L->conv.k;
     int chunk = L->l < NN_CONV_CHUNK ? L->l : NN_CONV_CHUNK;
     int64_t colsz = 2 * nn_conv_ws_floats(&L->conv, chunk);
     float *dW = param_grads ? G(m, L->w) : NULL, *db = param_grads ? G(m, L->b) : NULL;
-    int64_t stride_ws = m->ws_cap / (T > 0 ? T : 1);
+    int64_t stride_ws = m->ws_cap / T;
+    /* T fixed slots, each a fixed block of samples with its own partial sums,
+     * reduced in slot order: the result does not depend on how many threads
+     * OpenMP actually gives (dynamic adjustment), so training stays
+     * bit-reproducible from a seed on a loaded machine too. */
 #pragma omp parallel num_threads(T)
     {
-        int t = omp_get_thread_num();
-        float *ws = m->ws + (int64_t)t * stride_ws;
-        float *my_dw = ws + colsz, *my_db = my_dw + wsz;
-        if (dW) memset(my_dw, 0, sizeof(float) * wsz);
-        if (db) memset(my_db, 0, sizeof(float) * L->conv.cout);
-#pragma omp for schedule(static)
-        for (int b = 0; b < B; b++) {
-            int cin, lin;
-            const float *xin = src_out(m, L->in[0], b, &cin, &lin);
-            nn_conv_bwd_sample(&L->conv, xin, lin, L->grad + (int64_t)b * L->c * L->l, L->l, P(m, L->w),
-                               dW ? my_dw : NULL, db ? my_db : NULL, dx ? dx + (int64_t)b * cin * lin : NULL, acc,
-                               ws, chunk);
+#pragma omp for schedule(dynamic, 1)
+        for (int u = 0; u < T; u++) {
+            float *ws = m->ws + (int64_t)u * stride_ws;
+            float *my_dw = ws + colsz, *my_db = my_dw + wsz;
+            if (dW) memset(my_dw, 0, sizeof(float) * wsz);
+            if (db) memset(my_db, 0, sizeof(float) * L->conv.cout);
+            int b0 = (int)((int64_t)B * u / T), b1 = (int)((int64_t)B * (u + 1) / T);
+            for (int b = b0; b < b1; b++) {
+                int cin, lin;
+                const float *xin = src_out(m, L->in[0], b, &cin, &lin);
+                nn_conv_bwd_sample(&L->conv, xin, lin, L->grad + (int64_t)b * L->c * L->l, L->l, P(m, L->w),
+                                   dW ? my_dw : NULL, db ? my_db : NULL, dx ? dx + (int64_t)b * cin * lin : NULL, acc,
+                                   ws, chunk);
+            }
         }
         if (dW) {
-            /* reduce the per-thread partial sums, each thread a slice */
 #pragma omp for schedule(static)
             for (int64_t j = 0; j < wsz; j++) {
                 float s = 0.0f;

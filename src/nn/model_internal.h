@@ -10,7 +10,10 @@
 #include <stdint.h>
 
 #define NN_NAME_MAX 96
-#define NN_CONV_CHUNK 256 /* output columns per im2col block: keeps the block in L2 */
+/* Output columns per im2col block: keeps the block in L2, gives a single
+ * record enough blocks for two threads, and fixes the blocks' boundaries
+ * (the same in every path, so results do not depend on the batch size). */
+#define NN_CONV_CHUNK 128
 
 typedef enum nn_param_kind { NN_PARAM_TRAINABLE, NN_PARAM_BUFFER } nn_param_kind;
 
