@@ -74,11 +74,21 @@ int main(int argc, char **argv)
         t_draw[k] = now_ms() - a;
     }
     o.relevance = rel;
+    double *c_draw = malloc(reps * sizeof(double)), *c_draw_rel = malloc(reps * sizeof(double));
     for (int k = 0; k < reps; k++) {
         ecgx_figure *f2;
-        double a = now_ms();
+        double a = now_ms(), c = cpu_ms();
         ecgx_render_ecg(rec, &o, ECGX_RENDER_PNG, &f2);
         t_draw_rel[k] = now_ms() - a;
+        c_draw_rel[k] = cpu_ms() - c;
+        ecgx_figure_free(f2);
+    }
+    o.relevance = NULL;
+    for (int k = 0; k < reps; k++) {
+        ecgx_figure *f2;
+        double c = cpu_ms();
+        ecgx_render_ecg(rec, &o, ECGX_RENDER_PNG, &f2);
+        c_draw[k] = cpu_ms() - c;
         ecgx_figure_free(f2);
     }
     struct { const char *name; int level, filter, strategy; } cfg[] = {
@@ -93,8 +103,9 @@ int main(int argc, char **argv)
     int nc = (int)(sizeof cfg / sizeof *cfg);
     printf("{\n  \"record\": \"12 leads x 10 s at 500 Hz, 3x4 + rhythm strip\",\n  \"dpi\": 300,\n");
     printf("  \"width_px\": %d, \"height_px\": %d, \"reps\": %d,\n", fig->image.width, fig->image.height, reps);
-    printf("  \"draw_ms_median\": %.2f,\n  \"draw_with_relevance_ms_median\": %.2f,\n  \"png\": [\n", median(t_draw, reps),
-           median(t_draw_rel, reps));
+    printf("  \"draw_ms_median\": %.2f,\n  \"draw_cpu_ms_median\": %.2f,\n  \"draw_with_relevance_ms_median\": %.2f,\n"
+           "  \"draw_with_relevance_cpu_ms_median\": %.2f,\n  \"png\": [\n",
+           median(t_draw, reps), median(c_draw, reps), median(t_draw_rel, reps), median(c_draw_rel, reps));
     for (int c = 0; c < nc; c++) {
         double *t = malloc(reps * sizeof(double));
         size_t len = 0;
@@ -134,6 +145,8 @@ int main(int argc, char **argv)
     free(tc);
     free(t_draw);
     free(t_draw_rel);
+    free(c_draw);
+    free(c_draw_rel);
     free(rel);
     ecgx_figure_free(fig);
     ecgx_record_free(rec);

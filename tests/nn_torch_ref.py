@@ -29,7 +29,9 @@ def main(d):
     def save(name, t):
         t.detach().numpy().astype("<f4").tofile(os.path.join(d, name + ".f32"))
 
+    model_state = {k: v.clone() for k, v in sd.items()}
     for mode in ("eval", "train"):
+        sd = model_state
         m = model
         if mode == "train":
             m.train()
@@ -66,6 +68,20 @@ def main(d):
                 save(mode + ".buf." + name, b)
         for h in hooks:
             h.remove()
+        if mode == "train":
+            # how far float32 PyTorch itself lands from the double reference:
+            # training-mode batch norm over a small batch is ill-conditioned
+            m32 = tm.build(meta["arch"], int(meta["in_channels"]), int(meta["n_classes"]))
+            m32.load_state_dict(sd, strict=True)
+            m32.train()
+            for mod in m32.modules():
+                if isinstance(mod, torch.nn.Dropout):
+                    mod.p = 0.0
+            x32 = x.float().clone().requires_grad_(True)
+            o32 = m32(x32)
+            o32.backward(dy.float())
+            save("train32.logits", o32)
+            save("train32.dinput", x32.grad)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 #include "dsp_eval.h"
 #include "ecgx/delineate.h"
 #include "ecgx/dsp.h"
+#include "ecgx/measure.h"
 #include "ecgx/qrs.h"
+#include "dsp/despike.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -228,8 +230,80 @@ static void test_bad_input(void)
     ecgx_record_free(r);
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_despike(void)
+{
+    /* every width against sorting the window, edges repeating the end samples */
+    float x[200], y[200], win[15];
+    for (int i = 0; i < 200; i++) x[i] = (float)(int)(urand() * 9);
+    for (int w = 1; w <= 15; w += 2) {
+        ecgx_despike(x, 200, w, y);
+        int bad = 0;
+        for (int i = 0; i < 200; i++) {
+            for (int k = 0; k < w; k++) { int j = i - w / 2 + k; win[k] = x[j < 0 ? 0 : j > 199 ? 199 : j]; }
+            qsort(win, (size_t)w, sizeof *win, cmp_float);
+            bad += y[i] != win[w / 2];
+        }
+        CHECK_MSG(bad == 0, "width %d: %d wrong medians", w, bad);
+    }
+}
+
+/* Random records of random rates and lengths with hostile content (huge
+ * values, steps, spikes, NaN/Inf runs): every call returns 0 or an error,
+ * and every fiducial is -1 or inside the record. */
+static void test_random_hostile(void)
+{
+    int rounds = getenv("ECGX_SANITIZER") && atoi(getenv("ECGX_SANITIZER")) ? 25 : 120;
+    for (int k = 0; k < rounds; k++) {
+        double fs = 30 + urand() * 2000;
+        int64_t n = (int64_t)(urand() * 4 * fs);
+        int nl = 1 + (int)(urand() * 12);
+        ecgx_record *r = ecgx_record_new(nl, n > 0 ? n : 1, fs);
+        if (!r) continue;
+        int kind = k % 6;
+        for (int64_t i = 0; i < r->n_samples * nl; i++) {
+            double v = grand();
+            if (kind == 1) v *= 1e30;
+            if (kind == 2) v = (i / 97) % 2 ? 5 : -5;
+            if (kind == 3 && urand() < 0.01) v = 1e6;
+            if (kind == 4 && (i / 50) % 3 == 0) v = (i % 2) ? NAN : INFINITY;
+            if (kind == 5) v = 1e-30 * v;
+            r->data[i] = (float)v;
+        }
+        int64_t *pk = NULL;
+        int np = 0;
+        int rc = ecgx_qrs_detect(r, -1, &pk, &np);
+        CHECK(rc == 0 || rc < 0);
+        for (int b = 0; rc == 0 && b < np; b++) CHECK(pk[b] >= 0 && pk[b] < r->n_samples);
+        ecgx_fiducials *f = NULL;
+        if (rc == 0 && ecgx_delineate(r, pk, np, &f) == 0) {
+            for (int b = 0; b < f->n_beats; b++)
+                for (int l = -1; l < f->n_leads; l++) {
+                    const ecgx_beat *bt = l < 0 ? &f->beats[b] : &f->per_lead[(int64_t)l * f->n_beats + b];
+                    for (int w = 0; w < ECGX_N_WAVES; w++) {
+                        const int64_t v3[3] = {bt->wave[w].onset, bt->wave[w].peak, bt->wave[w].offset};
+                        for (int j = 0; j < 3; j++) CHECK(v3[j] >= -1 && v3[j] < r->n_samples);
+                    }
+                }
+            ecgx_features *feat = NULL;
+            CHECK_OK(ecgx_measure(r, f, &feat));
+            ecgx_features_free(feat);
+        }
+        ecgx_fiducials_free(f);
+        free(pk);
+        ecgx_record_free(r);
+    }
+}
+
 int main(void)
 {
+    RUN(test_despike);
+    RUN(test_random_hostile);
     RUN(test_detection);
     RUN(test_delineation_synthetic);
     RUN(test_bad_input);

@@ -190,6 +190,20 @@ static void test_weights_are_duplicates(void)
     CHECK_OK(ecgx_eval_at_threshold(big_s, big_y, nb, 0.5, &m));
     eval_confusion(s, y, w, N, 0.5, &cm);
     CHECK(cm.tp == m.cm.tp && cm.fp == m.cm.fp && cm.tn == m.cm.tn && cm.fn == m.cm.fn);
+    /* the bootstrap's grouped view gives the same numbers as the kernels */
+    double thrs[6] = {0.5, s[7], 0.4999, 2.0, -1.0, NAN};
+    for (int k = 0; k < 6; k++) {
+        eval_view v;
+        CHECK_OK(eval_view_build(s, y, order, N, 1, thrs[k], &v));
+        double gp[N], gn[N], auc, ap;
+        ecgx_confusion vc, rc_;
+        eval_view_metrics(&v, w, gp, gn, &auc, &ap, &vc);
+        eval_confusion(s, y, w, N, thrs[k], &rc_);
+        CHECK_NEAR(auc, eval_auroc_sorted(s, y, order, w, N), 1e-12);
+        CHECK_NEAR(ap, eval_ap_sorted(s, y, order, w, N), 1e-12);
+        CHECK_MSG(vc.tp == rc_.tp && vc.fp == rc_.fp && vc.tn == rc_.tn && vc.fn == rc_.fn, "threshold %g", thrs[k]);
+        eval_view_free(&v);
+    }
     free(order);
     /* percentile: numpy linear interpolation */
     double v[5] = {3, 1, NAN, 2, 4};
@@ -288,6 +302,24 @@ static void test_tables(void)
     CHECK(l[0] == 1 && l[1] == 0 && l[2] == 0 && l[3] == 1);
     free(s);
     free(l);
+    ecgx_eval_table_free(t);
+    /* rows named by path (as `ecgx predict` writes them) match truth ids by stem */
+    f = fopen(bad, "w");
+    fprintf(f, "record,AF\n../data/x/r1.hea,0.25\n/abs/r2,0.75\n");
+    fclose(f);
+    ecgx_eval_table *pp = NULL;
+    CHECK_OK(ecgx_eval_table_read(bad, &pp));
+    f = fopen(truth, "w");
+    fprintf(f, "record,AF\nr2,1\nr1,0\n");
+    fclose(f);
+    CHECK_OK(ecgx_eval_table_read(truth, &t));
+    if (pp && t) {
+        CHECK_OK(ecgx_eval_align(pp, bad, t, truth, &s, &l));
+        CHECK(s && s[0] == 0.75 && s[1] == 0.25);
+        free(s);
+        free(l);
+    }
+    ecgx_eval_table_free(pp);
     ecgx_eval_table_free(t);
     /* a truth record missing from the predictions */
     f = fopen(truth, "w");

@@ -112,6 +112,9 @@ static void test_info_and_convert(void)
         CHECK(l3 && strcmp(cJSON_GetObjectItem(l3, "name")->valuestring, "aVR") == 0);
         CHECK(l3 && strcmp(cJSON_GetObjectItem(l3, "units")->valuestring, "mV") == 0);
         CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "warnings")) == 0);
+        CHECK(cJSON_GetObjectItem(j, "invalid_samples")->valuedouble == 0);
+        CHECK(strcmp(cJSON_GetObjectItem(j, "base_time")->valuestring, "20:20:47") == 0); /* JS00001.hea */
+        CHECK(strcmp(cJSON_GetObjectItem(j, "base_date")->valuestring, "23-Mar-2021") == 0);
     }
     cJSON_Delete(j);
     snprintf(args, sizeof args, "info %s/mitdb/101", d);

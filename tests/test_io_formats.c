@@ -228,6 +228,11 @@ static void test_header_fields(void)
     CHECK_OK(ecgx_wfdb_header_parse("r 1\nr.dat 16\n", 12, "m.hea", &h));
     CHECK(h.fs == 250 && h.n_samples == 0 && h.sig[0].baseline == 0);
     ecgx_wfdb_header_free(&h);
+    /* the Challenge writes the date before the time */
+    const char *dt = "A0001 1 500 10 12-May-2020 12:33:59\nA0001.mat 16+24\n";
+    CHECK_OK(ecgx_wfdb_header_parse(dt, strlen(dt), "dt.hea", &h));
+    CHECK(strcmp(h.base_time, "12:33:59") == 0 && strcmp(h.base_date, "12-May-2020") == 0);
+    ecgx_wfdb_header_free(&h);
     /* MIT-BIH's comment "# <age> <sex> ..." */
     const char *mit = "100 1 360 10\n100.dat 212 200 11 1024 995 -22131 0 MLII\n# 69 M 1085 1629 x1\n# Aldomet, Inderal\n";
     CHECK_OK(ecgx_wfdb_header_parse(mit, strlen(mit), "100.hea", &h));
@@ -318,6 +323,7 @@ static void test_reader_features(void)
         }
         CHECK(strcmp(rec->leads[1].units, "uV") == 0); /* kept as written, not rescaled */
         CHECK(info.checksum_mismatches == 3); /* the header's zeros are wrong sums */
+        CHECK(info.n_invalid == 1);
         CHECK(strstr(info.warning, "checksum") != NULL);
     }
     ecgx_record_free(rec);

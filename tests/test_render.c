@@ -235,6 +235,44 @@ static void check_layout(ecgx_layout layout)
     ecgx_record_free(r);
 }
 
+static void test_own_leads(void)
+{
+    ecgx_record *r = ecgx_record_new(2, 3600, 360);
+    ecgx_record_set_lead(r, 0, "MLII", "mV");
+    ecgx_record_set_lead(r, 1, "V1", "mV");
+    float *x = ecgx_record_lead(r, 1);
+    for (int i = 350; i <= 370; i++) x[i] = 0.5f; /* a 0.5 mV pulse at 1 s in V1 */
+    ecgx_render_options o;
+    ecgx_render_options_default(&o);
+    o.layout = ECGX_LAYOUT_12X1;
+    o.dpi = 100;
+    ecgx_render_geometry g;
+    CHECK(!ecgx_render_has_standard12(r));
+    CHECK_OK(ecgx_render_ecg_geometry(r, &o, &g));
+    CHECK(g.n_panels == 2 && g.n_rows == 2);
+    CHECK(strcmp(g.panels[0].label, "MLII") == 0 && g.panels[0].record_lead == 0 && g.panels[0].std_lead == -1);
+    CHECK(strcmp(g.panels[1].label, "V1") == 0 && g.panels[1].record_lead == 1 && g.panels[1].std_lead == ECGX_LEAD_V1);
+    ecgx_figure *f = NULL;
+    CHECK_OK(ecgx_render_ecg(r, &o, ECGX_RENDER_PNG, &f));
+    if (f) {
+        double ppmm = 100 / 25.4, hw = 0.11 * ppmm;
+        int t, b;
+        ink_extent(&f->image, (int)lround((g.trace_x_mm + 25) * ppmm), (int)((g.row_baseline_mm[1] - 10) * ppmm),
+                   (int)((g.row_baseline_mm[1] + 2) * ppmm), &t, &b);
+        CHECK_NEAR((g.row_baseline_mm[1] * ppmm - (t + hw)) / ppmm, 5.0, 1.0 / ppmm + 0.1);
+    }
+    ecgx_figure_free(f);
+    CHECK_OK(ecgx_render_ecg(r, &o, ECGX_RENDER_SVG, &f));
+    if (f) CHECK(strstr(f->svg, ">MLII</text>") != NULL && strstr(f->svg, "absent") == NULL);
+    ecgx_figure_free(f);
+    /* 3x4 of the same record: the missing leads say so */
+    o.layout = ECGX_LAYOUT_3X4;
+    CHECK_OK(ecgx_render_ecg(r, &o, ECGX_RENDER_SVG, &f));
+    if (f) CHECK(strstr(f->svg, ">aVR (absent)</text>") != NULL);
+    ecgx_figure_free(f);
+    ecgx_record_free(r);
+}
+
 static void test_layouts(void)
 {
     check_layout(ECGX_LAYOUT_3X4);
@@ -303,6 +341,15 @@ static void test_svg(void)
         char want[64];
         snprintf(want, sizeof want, ">%s</text>", NAMES[l]);
         CHECK_MSG(strstr(s, want) != NULL, "label %s missing", NAMES[l]);
+    }
+    /* well-formed XML, checked by an independent parser when python is there */
+    char path[512], cmd[1024];
+    snprintf(path, sizeof path, "%s/wellformed.svg", test_tmpdir());
+    CHECK_OK(ecgx_figure_write(f, path, -1));
+    if (system("/usr/bin/python3 -c 'import xml.etree.ElementTree' >/dev/null 2>&1") == 0) {
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c \"import sys, xml.etree.ElementTree as E; "
+                                  "r = E.parse(sys.argv[1]).getroot(); sys.exit(0 if r.tag.endswith('svg') else 1)\" %s", path);
+        CHECK_MSG(system(cmd) == 0, "the SVG is not well-formed XML");
     }
     ecgx_figure_free(f);
     /* special characters in the header are escaped */
@@ -703,6 +750,7 @@ int main(void)
     RUN(test_grid_spacing);
     RUN(test_peak_position);
     RUN(test_layouts);
+    RUN(test_own_leads);
     RUN(test_svg);
     RUN(test_png_roundtrip);
     RUN(test_png_encoders);

@@ -24,6 +24,14 @@ static void usage(FILE *out)
             "  --json            machine-readable output\n");
 }
 
+/* "0.912 [0.880, 0.941]", or "n/a" when the class lacks positives or negatives */
+static void fmt_auc(char *buf, size_t n, double auc, ecgx_interval ci)
+{
+    if (!isfinite(auc)) snprintf(buf, n, "n/a");
+    else if (!isfinite(ci.lo)) snprintf(buf, n, "%.3f", auc);
+    else snprintf(buf, n, "%.3f [%.3f, %.3f]", auc, ci.lo, ci.hi);
+}
+
 static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 int cmd_compare(int argc, char **argv)
@@ -124,14 +132,19 @@ int cmd_compare(int argc, char **argv)
             if (isnan(dl[c].p_value)) snprintf(p, sizeof p, "n/a");
             else if (dl[c].p_value < 1e-4) snprintf(p, sizeof p, "<0.0001");
             else snprintf(p, sizeof p, "%.4f", dl[c].p_value);
-            printf("%-16s %6lld  %.3f [%.3f, %.3f]   %.3f [%.3f, %.3f]   %+7.3f  [%+.3f, %+.3f]  %9s\n",
-                   tt->classes[c], (long long)A->n_pos, A->s.auroc, A->s.auroc_ci.lo, A->s.auroc_ci.hi, B->s.auroc,
-                   B->s.auroc_ci.lo, B->s.auroc_ci.hi, dl[c].diff, dl[c].diff - 1.959964 * se,
-                   dl[c].diff + 1.959964 * se, p);
+            char sa_[40], sb_[40], sd_[40];
+            fmt_auc(sa_, sizeof sa_, A->s.auroc, A->s.auroc_ci);
+            fmt_auc(sb_, sizeof sb_, B->s.auroc, B->s.auroc_ci);
+            if (isfinite(dl[c].diff) && isfinite(se))
+                snprintf(sd_, sizeof sd_, "%+7.3f  [%+.3f, %+.3f]", dl[c].diff, dl[c].diff - 1.959964 * se, dl[c].diff + 1.959964 * se);
+            else
+                snprintf(sd_, sizeof sd_, "%7s  %-16s", "n/a", "");
+            printf("%-16s %6lld  %-22s %-22s %s  %9s\n", tt->classes[c], (long long)A->n_pos, sa_, sb_, sd_, p);
         }
-        printf("%-16s %6s  %.3f [%.3f, %.3f]   %.3f [%.3f, %.3f]   %+7.3f\n", "macro", "", ra->macro.auroc,
-               ra->macro.auroc_ci.lo, ra->macro.auroc_ci.hi, rb->macro.auroc, rb->macro.auroc_ci.lo,
-               rb->macro.auroc_ci.hi, ra->macro.auroc - rb->macro.auroc);
+        char ma[40], mb[40];
+        fmt_auc(ma, sizeof ma, ra->macro.auroc, ra->macro.auroc_ci);
+        fmt_auc(mb, sizeof mb, rb->macro.auroc, rb->macro.auroc_ci);
+        printf("%-16s %6s  %-22s %-22s %+7.3f\n", "macro", "", ma, mb, ra->macro.auroc - rb->macro.auroc);
         int skipped = 0;
         for (int c = 0; c < C; c++) skipped += ra->classes[c].n_skipped;
         if (skipped)

@@ -16,7 +16,7 @@
 
 static void help(FILE *out)
 {
-    fprintf(out, "usage: ecgx features RECORD|DIR [--csv | --json] [-o FILE] [--quiet]\n\n"
+    fprintf(out, "usage: ecgx features RECORD|DIR [--csv | --json] [-o FILE] [--fs HZ] [--quiet]\n\n"
                  "Measure each record (HR, RR, RMSSD, PR, QRS, QT, QTc Bazett/Fridericia/\n"
                  "Framingham, P/QRS/T axes, per-lead P/Q/R/S/T amplitudes, ST60/ST80,\n"
                  "Sokolow-Lyon, Cornell), named {Feature}_{Lead|Global}. A DIR is searched\n"
@@ -25,6 +25,7 @@ static void help(FILE *out)
                  "  --csv      one row per record (default): record,<features...>; empty = not measurable\n"
                  "  --json     an array of {record, features{...}}\n"
                  "  -o FILE    write to FILE (atomically) instead of stdout\n"
+                 "  --fs HZ    sampling rate of CSV records\n"
                  "  --quiet    no progress\n\n"
                  "exit codes: 0 ok, 1 bad input (some record failed), 2 usage error\n");
 }
@@ -69,7 +70,8 @@ static int column_index(char ***cols, int *ncols, int *cap, const char *name)
 int cmd_features(int argc, char **argv)
 {
     const char *path = NULL, *outpath = NULL;
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, err = 0;
+    double fs = 0;
     for (int i = 1; i < argc; i++) {
         int r;
         if (cli_is_help(argv[i])) { help(stdout); return EXIT_OK; }
@@ -77,6 +79,7 @@ int cmd_features(int argc, char **argv)
         if (strcmp(argv[i], "--csv") == 0) { json = 0; continue; }
         if (strcmp(argv[i], "--quiet") == 0) { quiet = 1; continue; }
         if ((r = cli_opt("features", argc, argv, &i, "-o", &outpath)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("features", argc, argv, &i, "--fs", &fs, &err)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
         if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("features", "unknown option '%s'", argv[i]);
         if (path) return cli_usage_error("features", "one record or directory ('%s' and '%s')", path, argv[i]);
         path = argv[i];
@@ -114,7 +117,7 @@ int cmd_features(int argc, char **argv)
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < recs.n; i++) {
         ecgx_record *rec = NULL;
-        if (ecgx_record_read(recs.v[i], &rec) < 0 || ecgx_measure_record(rec, &feat[i], NULL) < 0) {
+        if (ecgx_record_read_ex(recs.v[i], fs, &rec, NULL) < 0 || ecgx_measure_record(rec, &feat[i], NULL) < 0) {
             errors[i] = strdup(ecgx_last_error());
             feat[i] = NULL;
         }
@@ -127,7 +130,11 @@ int cmd_features(int argc, char **argv)
 
     int failed = 0;
     for (int i = 0; i < recs.n; i++)
-        if (errors[i]) { fprintf(stderr, "ecgx features: %s: %s\n", recs.v[i], errors[i]); failed++; }
+        if (errors[i]) {
+            if (strstr(errors[i], recs.v[i])) fprintf(stderr, "ecgx features: %s\n", errors[i]); /* names the file already */
+            else fprintf(stderr, "ecgx features: %s: %s\n", recs.v[i], errors[i]);
+            failed++;
+        }
 
     ecgx_outfile of = {0};
     FILE *out = stdout;

@@ -51,6 +51,9 @@ static void print_json(const ecgx_record *rec, const ecgx_read_info *info)
     cJSON_AddStringToObject(o, "sex", sex_name(rec->sex));
     cJSON *labels = cJSON_AddArrayToObject(o, "labels");
     for (int i = 0; i < rec->n_labels; i++) cJSON_AddItemToArray(labels, cJSON_CreateString(rec->labels[i]));
+    cJSON_AddNumberToObject(o, "invalid_samples", (double)info->n_invalid);
+    if (info->base_time[0]) cJSON_AddStringToObject(o, "base_time", info->base_time);
+    if (info->base_date[0]) cJSON_AddStringToObject(o, "base_date", info->base_date);
     cJSON_AddNumberToObject(o, "checksum_mismatches", info->checksum_mismatches);
     cJSON *warn = cJSON_AddArrayToObject(o, "warnings");
     if (info->warning[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(info->warning));
@@ -78,6 +81,8 @@ static void print_text(const ecgx_record *rec, const ecgx_read_info *info)
         for (int i = 0; i < rec->n_labels; i++) printf("%s %s", i ? "," : "", rec->labels[i]);
         printf("\n");
     }
+    if (info->base_time[0] || info->base_date[0]) printf("start     %s %s\n", info->base_time, info->base_date);
+    if (info->n_invalid) printf("invalid   %lld samples (read as NaN)\n", (long long)info->n_invalid);
     if (info->warning[0]) printf("warning   %s\n", info->warning);
 }
 

@@ -18,7 +18,8 @@ static void usage(FILE *out)
             "rate, PR, QRS, QT/QTc and axis that ecgx measures). PNG or SVG by extension.\n\n"
             "  RECORD               WFDB (\"rec\" or \"rec.hea\"), Challenge .mat, or CSV (needs --fs)\n"
             "  -o, --output FILE    output figure (.png or .svg)\n"
-            "  --layout L           3x4 (default; lead II rhythm strip), 6x2 (with rhythm strip), 12x1\n"
+            "  --layout L           3x4 (default; lead II rhythm strip), 6x2 (with rhythm strip), 12x1;\n"
+            "                       a record without the 12 standard leads is drawn one lead per row\n"
             "  --dpi N              resolution (default 300)\n"
             "  --speed MM_S         paper speed 25 (default) or 50 mm/s (any 5..200)\n"
             "  --gain MM_MV         10 (default), 5 or 20 mm/mV (any 1..100)\n"
@@ -110,6 +111,11 @@ int cmd_render(int argc, char **argv)
     else if (strlen(out) > 4 && strcmp(out + strlen(out) - 4, ".png") == 0) fmt = ECGX_RENDER_PNG;
     else return cli_usage_error("render", "%s: the output must end in .png or .svg", out);
     if (ecgx_record_read_ex(in, fs, &rec, NULL)) { rc = cli_fail("render"); goto done; }
+    if (!layout && !ecgx_render_has_standard12(rec)) {
+        o.layout = ECGX_LAYOUT_12X1; /* not a 12-lead record: one row per lead it has */
+        fprintf(stderr, "ecgx render: %s: not a standard 12-lead record, drawing its %d leads one per row\n", in,
+                rec->n_leads < 12 ? rec->n_leads : 12);
+    }
     if (relpath) {
         if (ecgx_relevance_read_csv(relpath, rec, &rel)) { rc = cli_fail("render"); goto done; }
         o.relevance = rel;

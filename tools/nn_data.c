@@ -135,7 +135,7 @@ int nn_preprocess(const float *x, int leads, int n, double fs_in, double fs_out,
 
 static int read_wfdb16(const char *path_in, float **out, int *n_out, double *fs_out)
 {
-    char base[4096], hea[4200], dat[4300], dir[4096];
+    char base[4096], hea[4200], dat[4500], dir[4096];
     ecgx_strlcpy(base, path_in, sizeof base);
     if (ecgx_ends_with(base, ".hea") || ecgx_ends_with(base, ".dat")) base[strlen(base) - 4] = 0;
     snprintf(hea, sizeof hea, "%s.hea", base);

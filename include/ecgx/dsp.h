@@ -68,6 +68,15 @@ int ecgx_filter_notch(float *x, int64_t n, double fs, double f0);
  * Signals shorter than a few samples are only de-meaned. */
 int ecgx_baseline_remove(float *x, int64_t n, double fs);
 
+/* Baseline-wander removal in place by two cascaded running medians (de
+ * Chazal et al. 2004): the baseline is the 600 ms median of the 200 ms
+ * median of the signal (windows centred, shrinking at the edges; an even
+ * count takes the mean of the two middle values), and is subtracted. Keeps
+ * every wave narrower than the windows whole; slower than
+ * ecgx_baseline_remove (O(n * 0.3 fs)). NaN/Inf are first interpolated
+ * (ecgx_dsp_sanitize). Error for a non-positive or non-finite rate. */
+int ecgx_baseline_remove_median(float *x, int64_t n, double fs);
+
 /* Replace NaN/Inf samples by linear interpolation between the nearest finite
  * neighbours (0 when a lead has none). Returns the number replaced. */
 int64_t ecgx_dsp_sanitize(float *x, int64_t n);

@@ -18,6 +18,9 @@ typedef struct ecgx_read_info {
     int signal_format;        /* WFDB format code of the first signal (0 for csv) */
     int checksum_mismatches;  /* signals whose stored checksum did not match */
     char warning[512];        /* human-readable warnings, "" when none */
+    int64_t n_invalid;        /* samples marked invalid in the file (now NaN) */
+    char base_time[32];       /* WFDB record line's base time and date, as written ("" if absent) */
+    char base_date[32];
 } ecgx_read_info;
 
 /* Read a record, choosing the reader from the path: "rec", "rec.hea" (WFDB

@@ -1,7 +1,8 @@
 /* ecgx qrs — QRS complex detection and RR intervals.
  *
- * A Pan-Tompkins-style detector made robust for real recordings: a 5-15 Hz
- * zero-phase band-pass, squared slope, a 150 ms moving integration, adaptive
+ * A Pan-Tompkins-style detector made robust for real recordings: a short
+ * running median against pacemaker spikes, a 5-15 Hz zero-phase band-pass,
+ * squared slope, a 150 ms moving integration, adaptive
  * signal/noise levels with a 200 ms refractory period, T-wave rejection by
  * slope, searchback for missed beats, and a final refinement of each beat to
  * the R peak. Several leads are fused by summing their normalised slope

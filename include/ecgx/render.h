@@ -50,7 +50,12 @@ int ecgx_image_encode_png(const ecgx_image *img, int png_level, void **png, size
 
 /* ---- ECG paper ---- */
 
+/* 12x1 on a record that lacks some of the 12 standard leads (e.g. MIT-BIH's
+ * MLII and V1) shows the record's own leads, in its order, one per row (at
+ * most 12). */
 typedef enum ecgx_layout { ECGX_LAYOUT_3X4 = 0, ECGX_LAYOUT_6X2 = 1, ECGX_LAYOUT_12X1 = 2 } ecgx_layout;
+/* True when rec holds all 12 standard leads. */
+int ecgx_render_has_standard12(const ecgx_record *rec);
 /* "3x4", "6x2", "12x1"; -1 when unknown. */
 int ecgx_layout_parse(const char *s);
 
@@ -86,7 +91,8 @@ void ecgx_render_options_default(ecgx_render_options *opt);
 /* Where the layout puts things (millimetres from the page's top-left; y grows
  * downwards). One panel is one lead over one time span. */
 typedef struct ecgx_render_panel {
-    int std_lead;           /* ECGX_LEAD_* */
+    int std_lead;           /* ECGX_LEAD_*; -1 for a non-standard lead (records' own leads in 12x1) */
+    char label[ECGX_NAME_MAX];
     int record_lead;        /* index in the record, -1 when the record lacks it */
     double x_mm, width_mm;  /* where t0_s is drawn, and the panel's width */
     double baseline_mm;     /* y of 0 mV */

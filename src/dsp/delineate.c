@@ -6,50 +6,23 @@
 #include "ecgx/dsp.h"
 #include "ecgx/qrs.h"
 #include "core/alloc.h"
+#include "dsp/delineate_util.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 
-static int64_t clampi(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-typedef struct lead_ctx {
-    const float *x; /* band-passed signal */
-    const float *d; /* its central difference */
-    int64_t n;
-    double fs;
-} lead_ctx;
-
-static int64_t ms(double fs, double t) { return (int64_t)llround(t * fs / 1000.0); }
-
-/* The point of [a, b] farthest from the chord joining (a, x[a]) and
- * (b, x[b]) on the side away from the wave: the knee where a wave with
- * polarity `sign` leaves (or reaches) the baseline. */
-static int64_t knee(const float *x, int64_t a, int64_t b, double sign)
-{
-    if (b - a < 2) return a;
-    double best = -INFINITY;
-    int64_t at = a;
-    double slope = (x[b] - x[a]) / (double)(b - a);
-    for (int64_t i = a + 1; i < b; i++) {
-        double line = x[a] + slope * (double)(i - a);
-        double dist = sign * (line - x[i]);
-        if (dist > best) { best = dist; at = i; }
-    }
-    return at;
-}
-
 /* QRS of one lead around R; lo/hi bound the search. */
 static void qrs_lead(const lead_ctx *c, int64_t r, int64_t lo, int64_t hi, ecgx_wave *w)
 {
     double fs = c->fs;
     const float *x = c->x, *d = c->d;
-    int64_t a = clampi(r - ms(fs, 70), lo, hi), b = clampi(r + ms(fs, 70), lo, hi);
+    int64_t a = dl_clampi(r - dl_ms(fs, 70), lo, hi), b = dl_clampi(r + dl_ms(fs, 70), lo, hi);
     if (b <= a) return;
     int64_t pk = a;
     for (int64_t i = a; i <= b; i++) if (fabsf(x[i]) > fabsf(x[pk])) pk = i;
-    int64_t sa = clampi(r - ms(fs, 110), lo, hi), sb = clampi(r + ms(fs, 130), lo, hi);
+    int64_t sa = dl_clampi(r - dl_ms(fs, 110), lo, hi), sb = dl_clampi(r + dl_ms(fs, 130), lo, hi);
     float dmax = 0;
     for (int64_t i = sa; i <= sb; i++) dmax = fabsf(d[i]) > dmax ? fabsf(d[i]) : dmax;
     if (!(dmax > 0)) return;
@@ -64,28 +37,13 @@ static void qrs_lead(const lead_ctx *c, int64_t r, int64_t lo, int64_t hi, ecgx_
         }
     }
     if (s1 < 0 || s2 < 0) return;
-    int64_t on = s1, stop = clampi(s1 - ms(fs, 80), lo, hi);
+    int64_t on = s1, stop = dl_clampi(s1 - dl_ms(fs, 80), lo, hi);
     while (on > stop && fabsf(d[on]) > kon * fabsf(d[s1])) on--;
-    int64_t off = s2, stop2 = clampi(s2 + ms(fs, 100), lo, hi);
+    int64_t off = s2, stop2 = dl_clampi(s2 + dl_ms(fs, 100), lo, hi);
     while (off < stop2 && fabsf(d[off]) > koff * fabsf(d[s2])) off++;
     w->onset = on;
     w->peak = pk;
     w->offset = off;
-}
-
-/* Extremum of x in [a, b] after removing the line through the window's ends;
- * returns the index and sets *amp to the detrended value there. */
-static int64_t detrended_extremum(const float *x, int64_t a, int64_t b, double *amp)
-{
-    double slope = (x[b] - x[a]) / (double)(b - a);
-    int64_t at = a;
-    double best = 0;
-    for (int64_t i = a; i <= b; i++) {
-        double v = x[i] - (x[a] + slope * (double)(i - a));
-        if (fabs(v) > fabs(best)) { best = v; at = i; }
-    }
-    *amp = best;
-    return at;
 }
 
 /* Noise level: median absolute second difference over [a, b], a scale that
@@ -102,64 +60,64 @@ static void p_lead(const lead_ctx *c, int64_t qon, int64_t lo, ecgx_wave *w)
 {
     double fs = c->fs;
     const float *x = c->x;
-    int64_t b = qon - ms(fs, (15)), a = qon - ms(fs, 280);
+    int64_t b = qon - dl_ms(fs, (15)), a = qon - dl_ms(fs, 280);
     if (a < lo) a = lo;
-    if (b - a < ms(fs, 60)) return;
+    if (b - a < dl_ms(fs, 60)) return;
     double amp;
-    int64_t pk = detrended_extremum(x, a, b, &amp);
+    int64_t pk = dl_detrended_extremum(x, a, b, &amp);
     double rough = roughness(x, a, b) * fs / 500.0 * fs / 500.0;
     if (fabs(amp) < (0.02) || fabs(amp) < (8) * rough * 500.0 / fs) return;
     double sign = amp > 0 ? 1 : -1;
-    int64_t ka = pk - ms(fs, (110)), kb = pk + ms(fs, (110));
-    if (ka < a - ms(fs, 40)) ka = a - ms(fs, 40);
+    int64_t ka = pk - dl_ms(fs, (110)), kb = pk + dl_ms(fs, (110));
+    if (ka < a - dl_ms(fs, 40)) ka = a - dl_ms(fs, 40);
     if (ka < lo) ka = lo;
     if (kb > qon) kb = qon;
     if (pk - ka < 3 || kb - pk < 3) return;
-    int64_t on = knee(x, ka, pk, sign), off = knee(x, pk, kb, sign);
-    if (off - on < ms(fs, 40)) return;
+    int64_t on = dl_knee(x, ka, pk, sign), off = dl_knee(x, pk, kb, sign);
+    if (off - on < dl_ms(fs, 40)) return;
     w->peak = pk;
     w->onset = on;
     w->offset = off;
 }
 
-static void t_lead(const lead_ctx *c, int64_t qoff, int64_t r, int64_t rr, int64_t hi, ecgx_wave *w)
-{
-    double fs = c->fs;
-    const float *x = c->x;
-    int64_t a = qoff + ms(fs, (40));
-    int64_t b = r + (int64_t)((0.62) * (double)rr);
-    if (b > r + ms(fs, 650)) b = r + ms(fs, 650);
-    if (b > hi) b = hi;
-    if (b - a < ms(fs, 80)) return;
-    double amp;
-    int64_t pk = detrended_extremum(x, a, b, &amp);
-    if (fabs(amp) < (0.02)) return;
-    double sign = amp > 0 ? 1 : -1;
-    int64_t kb = pk + ms(fs, (200));
-    if (kb > hi) kb = hi;
-    int64_t ka = qoff + ms(fs, 30);
-    if (pk - ka < 3 || kb - pk < 3) return;
-    w->peak = pk;
-    w->onset = knee(x, ka, pk, sign);
-    w->offset = knee(x, pk, kb, sign);
-}
-
 /* P waves belong to a sinus (or atrial) rhythm only when they keep their
  * distance to the QRS from beat to beat; in atrial fibrillation the
  * strongest bump before each QRS falls anywhere. A beat keeps its P when, in
- * the 9 beats around it, at least 3 show a P, 60 % of those P-R distances
- * agree within 20 ms of their median, and its own is within 40 ms of it. */
+ * the 9 beats around it (shifted inwards at the record's edges), at least 3
+ * show a P, 60 % of those P-R distances agree within 20 ms of their median
+ * (80 % when the RR intervals are irregular), and its own is within 40 ms. */
+/* Median successive RR difference over the median RR in the 9 beats around
+ * b: near 0 in sinus rhythm (a few ectopics do not move a median), about
+ * 0.2 in atrial fibrillation. */
+static double rr_irregularity(const ecgx_beat *beats, int nb, int b)
+{
+    double rr[8], dd[7];
+    int k = 0, m = 0;
+    for (int j = b - 4; j < b + 4; j++)
+        if (j >= 0 && j + 1 < nb) rr[k++] = (double)(beats[j + 1].r - beats[j].r);
+    if (k < 3) return 0;
+    for (int i = 1; i < k; i++) dd[m++] = fabs(rr[i] - rr[i - 1]);
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && rr[j] < rr[j - 1]; j--) { double t = rr[j]; rr[j] = rr[j - 1]; rr[j - 1] = t; }
+    for (int i = 1; i < m; i++)
+        for (int j = i; j > 0 && dd[j] < dd[j - 1]; j--) { double t = dd[j]; dd[j] = dd[j - 1]; dd[j - 1] = t; }
+    return rr[k / 2] > 0 ? dd[m / 2] / rr[k / 2] : 0;
+}
+
 static void drop_inconsistent_p(ecgx_beat *beats, int nb, double fs)
 {
     int64_t *keep = malloc(sizeof *keep * (size_t)(nb + 1));
     if (!keep) return;
-    int64_t tol = ms(fs, 20);
+    int64_t tol = dl_ms(fs, 20);
     for (int b = 0; b < nb; b++) {
         keep[b] = 0;
         if (beats[b].wave[ECGX_WAVE_P].peak < 0) continue;
         int64_t pr[9];
         int k = 0;
-        for (int j = b - 4; j <= b + 4; j++) {
+        int j0 = b - 4; /* the 9 nearest beats: shifted inwards at the record's edges */
+        if (j0 > nb - 9) j0 = nb - 9;
+        if (j0 < 0) j0 = 0;
+        for (int j = j0; j <= j0 + 8; j++) {
             if (j < 0 || j >= nb) continue;
             if (beats[j].wave[ECGX_WAVE_P].peak >= 0) pr[k++] = beats[j].r - beats[j].wave[ECGX_WAVE_P].peak;
         }
@@ -171,7 +129,9 @@ static void drop_inconsistent_p(ecgx_beat *beats, int nb, double fs)
         int agree = 0;
         for (int i = 0; i < k; i++) agree += llabs(pr[i] - med) <= tol;
         int64_t own = beats[b].r - beats[b].wave[ECGX_WAVE_P].peak;
-        keep[b] = k >= 3 && (double)agree >= 0.6 * k && llabs(own - med) <= 2 * tol;
+        /* an irregular rhythm must show P waves more convincingly */
+        double need = rr_irregularity(beats, nb, b) > 0.12 ? 0.8 : 0.6;
+        keep[b] = k >= 3 && (double)agree >= need * k && llabs(own - med) <= 2 * tol;
     }
     for (int b = 0; b < nb; b++)
         if (!keep[b]) beats[b].wave[ECGX_WAVE_P] = (ecgx_wave){-1, -1, -1};
@@ -291,9 +251,9 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
          * every lead then takes the global boundaries, as LUDB's annotators
          * mark one QRS per beat across leads (within a few ms) */
         for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * n_peaks + b].wave[ECGX_WAVE_QRS].onset;
-        g->wave[ECGX_WAVE_QRS].onset = combine(tmp, nl, -1, ms(fs, 40));
+        g->wave[ECGX_WAVE_QRS].onset = combine(tmp, nl, -1, dl_ms(fs, 40));
         for (int l = 0; l < nl; l++) tmp[l] = f->per_lead[(int64_t)l * n_peaks + b].wave[ECGX_WAVE_QRS].offset;
-        g->wave[ECGX_WAVE_QRS].offset = combine(tmp, nl, +1, ms(fs, 40));
+        g->wave[ECGX_WAVE_QRS].offset = combine(tmp, nl, +1, dl_ms(fs, 40));
         g->wave[ECGX_WAVE_QRS].peak = r;
         {
             lead_ctx c = {sv, sv, n, fs};
@@ -319,9 +279,9 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
             int64_t lqoff = pb->wave[ECGX_WAVE_QRS].offset >= 0 ? pb->wave[ECGX_WAVE_QRS].offset : qoff;
             int64_t plo = lo;
             if (b > 0 && f->beats[b - 1].wave[ECGX_WAVE_T].offset >= 0 )
-                plo = f->beats[b - 1].wave[ECGX_WAVE_T].offset + ms(fs, 10) > lo ? f->beats[b - 1].wave[ECGX_WAVE_T].offset + ms(fs, 10) : lo;
+                plo = f->beats[b - 1].wave[ECGX_WAVE_T].offset + dl_ms(fs, 10) > lo ? f->beats[b - 1].wave[ECGX_WAVE_T].offset + dl_ms(fs, 10) : lo;
             p_lead(&c, lqon, plo, &pb->wave[ECGX_WAVE_P]);
-            t_lead(&c, lqoff, r, rr_next, hi, &pb->wave[ECGX_WAVE_T]);
+            dl_t_lead(&c, lqoff, r, rr_next, hi, &pb->wave[ECGX_WAVE_T]);
         }
         combine_wave(f, b, ECGX_WAVE_T, tmp, 0.5);
     }
@@ -333,20 +293,25 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
         ecgx_beat *g = &f->beats[b];
         for (int w = 0; w < ECGX_N_WAVES; w++) {
             if (w == ECGX_WAVE_QRS) continue;
-            /* LUDB's annotators mark one P and T per beat across leads: the
-             * leads take the global boundaries and keep their own peaks */
-            int64_t shrink = ms(fs, 20);
+            /* LUDB's annotators mark P and T per lead but consistently across
+             * leads: each lead keeps its own fiducials within 20 ms of the
+             * global ones */
+            int64_t shrink = dl_ms(fs, 20);
             for (int l = 0; l < nl; l++) {
                 ecgx_wave *lw = &f->per_lead[(int64_t)l * n_peaks + b].wave[w];
                 if (g->wave[w].peak < 0) { *lw = (ecgx_wave){-1, -1, -1}; continue; }
-                if (lw->onset >= 0) lw->onset = g->wave[w].onset + clampi(lw->onset - g->wave[w].onset, -shrink, shrink);
+                if (w == ECGX_WAVE_T) { /* pooled over the lead's beats below */
+                } else if (lw->onset >= 0) lw->onset = g->wave[w].onset + dl_clampi(lw->onset - g->wave[w].onset, -shrink, shrink);
                 else lw->onset = g->wave[w].onset;
-                if (lw->offset >= 0) lw->offset = g->wave[w].offset + clampi(lw->offset - g->wave[w].offset, -shrink, shrink);
+                if (lw->offset >= 0) lw->offset = g->wave[w].offset + dl_clampi(lw->offset - g->wave[w].offset, -shrink, shrink);
                 else lw->offset = g->wave[w].offset;
                 if (lw->peak < 0) lw->peak = g->wave[w].peak;
+                else lw->peak = g->wave[w].peak + dl_clampi(lw->peak - g->wave[w].peak, -shrink, shrink);
             }
         }
     }
+    dl_t_onset_pool_global(f->beats, n_peaks);
+    for (int l = 0; l < nl; l++) dl_t_onset_pool_lead(f->per_lead + (int64_t)l * n_peaks, f->beats, n_peaks, fs);
 done:
     free(x); free(d); free(tmp); free(own);
     *out = f;

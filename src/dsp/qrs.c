@@ -4,6 +4,7 @@
 #include "ecgx/qrs.h"
 #include "ecgx/dsp.h"
 #include "core/alloc.h"
+#include "dsp/despike.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -51,46 +52,6 @@ static void moving_average(const float *e, int64_t n, int64_t w, float *out)
         int64_t add = i + h + 1, drop = i - h;
         if (add < n) s += e[add];
         if (drop >= 0) s -= e[drop];
-    }
-}
-
-/* Running median of odd width w (w <= 15): removes pacemaker spikes (a few
- * ms wide) while a QRS (60 ms or more) keeps its shape. Widths 3, 5 and 7
- * (the usual 250-1000 Hz cases) use branch-free selection networks
- * (Devillard's opt_med), which keeps this step cheap. */
-#define SORT2(a, b) do { float lo_ = (a) < (b) ? (a) : (b), hi_ = (a) < (b) ? (b) : (a); a = lo_; b = hi_; } while (0)
-static float med3(const float *p) { float a = p[0], b = p[1], c = p[2]; SORT2(a, b); SORT2(b, c); SORT2(a, b); return b; }
-static float med5(const float *p)
-{
-    float a = p[0], b = p[1], c = p[2], d = p[3], e = p[4];
-    SORT2(a, b); SORT2(d, e); SORT2(a, d); SORT2(b, e); SORT2(c, d); SORT2(b, c); SORT2(c, d);
-    (void)a; (void)e;
-    return c;
-}
-static float med7(const float *p)
-{
-    float a = p[0], b = p[1], c = p[2], d = p[3], e = p[4], f = p[5], g = p[6];
-    SORT2(a, e); SORT2(b, f); SORT2(c, g); SORT2(a, c); SORT2(b, d); SORT2(c, e); SORT2(d, f); SORT2(c, d);
-    SORT2(d, e); SORT2(b, c); SORT2(e, f); SORT2(d, e); SORT2(c, d);
-    (void)a; (void)b; (void)f; (void)g;
-    return d;
-}
-
-static void despike(const float *x, int64_t n, int w, float *out)
-{
-    int h = w / 2;
-    float win[15];
-    for (int64_t i = 0; i < n; i++) {
-        if (i >= h && i + h < n && w <= 7) {
-            const float *p = x + i - h;
-            out[i] = w == 7 ? med7(p) : w == 5 ? med5(p) : w == 3 ? med3(p) : p[0];
-            continue;
-        }
-        int k = 0;
-        for (int64_t j = i - h; j <= i + h; j++) win[k++] = x[j < 0 ? 0 : j >= n ? n - 1 : j];
-        for (int a = 1; a < k; a++)
-            for (int b = a; b > 0 && win[b] < win[b - 1]; b--) { float t = win[b]; win[b] = win[b - 1]; win[b - 1] = t; }
-        out[i] = win[k / 2];
     }
 }
 
@@ -250,7 +211,7 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
         yl[l] = y + (int64_t)l * n;
         memcpy(el, leads[l], sizeof *el * (size_t)n);
         ecgx_dsp_sanitize(el, n);
-        despike(el, n, spike_w, yl[l]);
+        ecgx_despike(el, n, spike_w, yl[l]);
     }
     if ((rc = ecgx_sos_filtfilt_leads(bp, yl, n_leads, n))) goto done;
     for (int l = 0; l < n_leads; l++) {
@@ -290,7 +251,7 @@ int ecgx_qrs_detect_leads(const float *const *leads, int n_leads, int64_t n, dou
      * fibrillatory waves (4-9 Hz) and T waves cannot pull it aside */
     memcpy(el, leads[best_lead], sizeof *el * (size_t)n);
     ecgx_dsp_sanitize(el, n);
-    despike(el, n, spike_w, best_y);
+    ecgx_despike(el, n, spike_w, best_y);
     if ((rc = ecgx_filter_butter(best_y, n, fs, 2, ECGX_BANDPASS, 1, fs * 0.45 < 40 ? fs * 0.45 : 40))) goto done;
     int64_t r = (int64_t)(0.08 * fs);
     for (int b = 0; b < d.n_beats; b++) {

@@ -24,6 +24,27 @@ double eval_ap_sorted(const double *score, const uint8_t *label, const int64_t *
 void eval_confusion(const double *score, const uint8_t *label, const double *w, int64_t n, double t,
                     ecgx_confusion *cm);
 
+/* A binary problem sorted once (ascending score) with tied scores grouped,
+ * for the bootstrap: rec[k] is the record (weight index) at position k. */
+typedef struct eval_view {
+    int64_t n, n_groups;
+    int64_t *group_end;  /* exclusive end position of each group */
+    int64_t *rec;
+    uint8_t *label;
+    int64_t thr_group;   /* first group with score >= the threshold (n_groups: none) */
+} eval_view;
+
+/* Build from scores, labels and their ascending order; the weight of position
+ * k is w[order[k] / rec_div] (rec_div = n_classes for the micro view of a
+ * row-major score matrix, else 1). */
+int eval_view_build(const double *score, const uint8_t *label, const int64_t *order, int64_t n, int64_t rec_div,
+                    double threshold, eval_view *v);
+void eval_view_free(eval_view *v);
+/* AUROC, AP (NaN when undefined) and the confusion matrix at the view's
+ * threshold (cm may be NULL) under weights w; gp, gn: n_groups scratch. */
+void eval_view_metrics(const eval_view *v, const double *w, double *gp, double *gn, double *auroc, double *ap,
+                       ecgx_confusion *cm);
+
 /* Validate inputs shared by the public entry points. */
 int eval_check_inputs(const char *fn, const double *score, const uint8_t *label, int64_t n);
 

@@ -19,6 +19,7 @@ typedef struct class_data {
     int64_t *order;  /* ascending by score */
     double thr;
     int defined;
+    eval_view view;  /* for the bootstrap */
 } class_data;
 
 void ecgx_eval_options_default(ecgx_eval_options *opt)
@@ -124,6 +125,7 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
     double *col_score = ecgx_malloc_array(nf, sizeof(double), "eval scores");
     uint8_t *col_label = ecgx_malloc_array(nf, 1, "eval labels");
     int64_t *micro_order = NULL;
+    eval_view micro_view = {0};
     double *boot = NULL, *wbuf = NULL;
     rc = ECGX_ERR_NOMEM;
     if (!res || !cd || !col_score || !col_label) goto fail;
@@ -167,6 +169,7 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
         ecgx_eval_metrics_from_confusion(&cm, d->thr, &r->s.at);
         r->s.ece = ece_or_nan(d->score, d->label, n, opt.n_bins);
         nan_intervals(&r->s);
+        if (opt.n_bootstrap > 0 && (rc = eval_view_build(d->score, d->label, d->order, n, 1, d->thr, &d->view))) goto fail;
     }
 
     /* Macro: the mean over defined classes; micro: pooled pairs. */
@@ -214,7 +217,8 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
         boot = ecgx_malloc_array((size_t)(C + 2) * per, sizeof(double), "bootstrap values");
         int nth = omp_get_max_threads();
         if (nth < 1) nth = 1;
-        size_t wstride = (size_t)n + nf;
+        if ((rc = eval_view_build(scores, labels, micro_order, (int64_t)nf, C, NAN, &micro_view))) goto fail;
+        size_t wstride = (size_t)n + 2 * nf; /* weights, then group sums (positive, negative) */
         wbuf = ecgx_malloc_array((size_t)nth * wstride, sizeof(double), "bootstrap weights");
         if (!boot || !wbuf) { rc = ECGX_ERR_NOMEM; goto fail; }
         int n_def = 0;
@@ -222,7 +226,7 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
 #pragma omp parallel num_threads(nth)
         {
             double *w = wbuf + (size_t)omp_get_thread_num() * wstride;
-            double *wf = w + n;
+            double *gp = w + n, *gn = gp + nf;
 #pragma omp for schedule(dynamic, 4)
             for (int b = 0; b < B; b++) {
                 eval_rng rng;
@@ -235,12 +239,12 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
                 for (int c = 0; c < C; c++) {
                     class_data *d = &cd[c];
                     ecgx_confusion cm;
-                    eval_confusion(d->score, d->label, w, n, d->thr, &cm);
+                    double auc, ap;
+                    eval_view_metrics(&d->view, w, gp, gn, &auc, &ap, &cm);
                     pooled.tp += cm.tp; pooled.fp += cm.fp; pooled.tn += cm.tn; pooled.fn += cm.fn;
                     int ok = d->defined && cm.tp + cm.fn > 0 && cm.tn + cm.fp > 0;
                     if (ok) {
-                        metrics_vector(eval_auroc_sorted(d->score, d->label, d->order, w, n),
-                                       eval_ap_sorted(d->score, d->label, d->order, w, n), &cm, v);
+                        metrics_vector(auc, ap, &cm, v);
                         for (int m = 0; m < N_METRICS; m++)
                             if (isfinite(v[m])) { macro_acc[m] += v[m]; macro_cnt[m]++; }
                     } else {
@@ -253,10 +257,10 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
                     boot[((size_t)C * N_METRICS + m) * B + b] =
                         macro_ok && macro_cnt[m] ? macro_acc[m] / macro_cnt[m] : NAN;
                 /* micro: every pair weighted by its record's count */
-                for (size_t f = 0; f < nf; f++) wf[f] = w[f / (size_t)C];
                 if (pooled.tp + pooled.fn > 0 && pooled.tn + pooled.fp > 0) {
-                    metrics_vector(eval_auroc_sorted(scores, labels, micro_order, wf, (int64_t)nf),
-                                   eval_ap_sorted(scores, labels, micro_order, wf, (int64_t)nf), &pooled, v);
+                    double auc, ap;
+                    eval_view_metrics(&micro_view, w, gp, gn, &auc, &ap, NULL);
+                    metrics_vector(auc, ap, &pooled, v);
                 } else {
                     for (int m = 0; m < N_METRICS; m++) v[m] = NAN;
                 }
@@ -274,12 +278,14 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
             if ((rc = intervals_from(boot + (size_t)c * per, B, opt.ci_level, s))) goto fail;
         }
     }
-    for (int c = 0; c < C; c++) free(cd[c].order);
+    for (int c = 0; c < C; c++) { free(cd[c].order); eval_view_free(&cd[c].view); }
+    eval_view_free(&micro_view);
     free(cd); free(col_score); free(col_label); free(micro_order); free(boot); free(wbuf);
     *out = res;
     return 0;
 fail:
-    if (cd) for (int c = 0; c < C; c++) free(cd[c].order);
+    if (cd) for (int c = 0; c < C; c++) { free(cd[c].order); eval_view_free(&cd[c].view); }
+    eval_view_free(&micro_view);
     free(cd); free(col_score); free(col_label); free(micro_order); free(boot); free(wbuf);
     ecgx_eval_result_free(res);
     return rc < 0 ? rc : ECGX_ERR_NOMEM;

@@ -171,11 +171,28 @@ int ecgx_eval_align(const ecgx_eval_table *pred, const char *pred_path, const ec
     qsort(ptrs, (size_t)pred->n_rows, sizeof *ptrs, cmp_str_ptr);
     for (int64_t i = 0; i < n; i++) {
         char ***hit = bsearch(truth->records[i], ptrs, (size_t)pred->n_rows, sizeof *ptrs, cmp_id);
+        int64_t stem_row = -1;
         if (!hit) {
+            /* `ecgx predict` names rows by the path it was given; a truth file
+             * usually names the record alone: accept a unique stem match */
+            char want[512], have[512];
+            ecgx_path_stem(truth->records[i], want, sizeof want);
+            int matches = 0;
+            for (int64_t k = 0; k < pred->n_rows && matches < 2; k++) {
+                ecgx_path_stem(pred->records[k], have, sizeof have);
+                if (strcmp(want, have) == 0) { stem_row = k; matches++; }
+            }
+            if (matches > 1) {
+                rc = ecgx_error(ECGX_ERR_FORMAT, "%s: record '%s' (from %s) matches several rows by name", pred_path,
+                                truth->records[i], truth_path);
+                goto fail;
+            }
+        }
+        if (!hit && stem_row < 0) {
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s: record '%s' (from %s) has no row", pred_path, truth->records[i], truth_path);
             goto fail;
         }
-        int64_t r = *hit - pred->records;
+        int64_t r = hit ? *hit - pred->records : stem_row;
         for (int c = 0; c < C; c++) {
             double y = truth->values[(size_t)i * C + c];
             if (y != 0 && y != 1) {

@@ -81,13 +81,15 @@ static int parse_record_line(const line_ctx *c, char *line, wfdb_header *h)
     if (n > 2 && parse_frequency(c, tok[2], h)) return ECGX_ERR_FORMAT;
     if (n > 3 && (ecgx_parse_i64(tok[3], &h->n_samples) || h->n_samples < 0))
         return field_error(c, "sample count", tok[3], "is not a non-negative integer");
-    if (n > 4) ecgx_strlcpy(h->base_time, tok[4], sizeof h->base_time);
-    if (n > 5) {
-        /* base date; anything after it is not WFDB and is ignored */
-        char *d = tok[5], *sp = d;
+    /* base time and date; WFDB writes the time first, the Challenge headers
+     * the date first ("12-May-2020 12:33:59"): a token with ':' is the time.
+     * Anything after them is not WFDB and is ignored. */
+    for (int k = 4; k < n && k < 6; k++) {
+        char *d = tok[k], *sp = d;
         while (*sp && *sp != ' ' && *sp != '\t') sp++;
         *sp = '\0';
-        ecgx_strlcpy(h->base_date, d, sizeof h->base_date);
+        if (strchr(d, ':')) ecgx_strlcpy(h->base_time, d, sizeof h->base_time);
+        else ecgx_strlcpy(h->base_date, d, sizeof h->base_date);
     }
     return 0;
 }

@@ -118,6 +118,7 @@ static int decode_group(const wfdb_header *h, const group *g, int64_t n_samples,
         const int32_t *src = adc + k;
         const double gain = s->gain, base = s->baseline;
         uint32_t sum = 0;
+        int64_t invalid = 0;
         uint64_t f = (uint64_t)s->skew;
         int64_t t = 0;
         for (; t < n_samples && f < frames; t++, f++) {
@@ -125,12 +126,14 @@ static int decode_group(const wfdb_header *h, const group *g, int64_t n_samples,
             if (v == ECGX_WFDB_INVALID) {
                 sum += (uint32_t)-32768; /* WFDB writes invalid samples as WFDB_INVALID_SAMPLE */
                 dst[t] = NAN;
+                invalid++;
             } else {
                 sum += (uint32_t)v;
                 dst[t] = (float)(((double)v - base) / gain);
             }
         }
         for (; t < n_samples; t++) dst[t] = NAN; /* skewed past the end of the file */
+        if (info) info->n_invalid += invalid;
         if (s->has_checksum && (sum & 0xffffu) != ((uint32_t)s->checksum & 0xffffu)) {
             if (info) {
                 info->checksum_mismatches++;
@@ -167,6 +170,8 @@ int ecgx_wfdb_read_from(const wfdb_header *h, const char *src, wfdb_loader load,
         memset(info, 0, sizeof *info);
         ecgx_strlcpy(info->format, "wfdb", sizeof info->format);
         info->signal_format = h->sig[0].format;
+        ecgx_strlcpy(info->base_time, h->base_time, sizeof info->base_time);
+        ecgx_strlcpy(info->base_date, h->base_date, sizeof info->base_date);
     }
     group groups[ECGX_MAX_LEADS];
     int n_groups = 0;

@@ -185,7 +185,7 @@ void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float 
         double sum = 0.0;
         for (int b = 0; b < B; b++) {
             const float *xr = x + ((int64_t)b * C + c) * L;
-            float s = 0.0f;
+            double s = 0.0;
             for (int t = 0; t < L; t++) s += xr[t];
             sum += s;
         }
@@ -193,9 +193,9 @@ void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float 
         float mf = (float)mean;
         for (int b = 0; b < B; b++) {
             const float *xr = x + ((int64_t)b * C + c) * L;
-            float s = 0.0f;
+            double s = 0.0;
             for (int t = 0; t < L; t++) {
-                float d = xr[t] - mf;
+                double d = (double)xr[t] - mean;
                 s += d * d;
             }
             ss += s;
@@ -230,10 +230,10 @@ void nn_bn_bwd(int B, int C, int L, const float *x, const float *dy, const float
         for (int b = 0; b < B; b++) {
             const float *xr = x + ((int64_t)b * C + c) * L;
             const float *dr = dy + ((int64_t)b * C + c) * L;
-            float s1 = 0.0f, s2 = 0.0f;
+            double s1 = 0.0, s2 = 0.0;
             for (int t = 0; t < L; t++) {
                 s1 += dr[t];
-                s2 += dr[t] * (xr[t] - mean);
+                s2 += (double)dr[t] * ((double)xr[t] - mean);
             }
             sdy += s1;
             sdyx += s2;

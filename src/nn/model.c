@@ -281,7 +281,8 @@ int nn_model_finalize(ecgx_model *m)
 
 /* ---------- public: lifetime, metadata ---------- */
 
-static const char *const arch_names[] = {"resnet1d_wang", "fcn_wang", NULL};
+static const char *const arch_names[] = {"resnet1d_wang", "fcn_wang", "inception1d", "xresnet1d50",
+                                         "xresnet1d101", "ribeiro_resnet", NULL};
 
 const char *const *ecgx_model_arch_names(void) { return arch_names; }
 

@@ -191,6 +191,15 @@ static int load_from(const char *path, const unsigned char *buf, size_t size, ec
             }
         }
         int pi = ecgx_model_param_find(m, it->string);
+        const char *alias = strstr(it->string, ".convpath.0.");
+        if (pi < 0 && alias) {
+            /* fastai's xresnet ResBlock registers `convs` twice (also as
+             * convpath.0), so benchmark checkpoints carry every tensor under
+             * both names: the convs copy is the one loaded */
+            char canon[NN_NAME_MAX + 16];
+            snprintf(canon, sizeof canon, "%.*s.convs.%s", (int)(alias - it->string), it->string, alias + 12);
+            if (ecgx_model_param_find(m, canon) >= 0) continue;
+        }
         if (pi < 0) {
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' is not a parameter of %s", path, it->string, m->arch);
             break;

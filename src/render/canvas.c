@@ -442,7 +442,7 @@ void cv_text(canvas *cv, double x, double y, double size, const char *s, rgb8 c,
         svg_color(cs, c);
         static const char *const anchors[3] = {"start", "middle", "end"};
         svg_printf(&cv->svg, "<text x=\"%.3f\" y=\"%.3f\" font-size=\"%.3f\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" "
-                             "fill=\"%s\" text-anchor=\"%s\">", x, y, size / 0.72, cs, anchors[align]);
+                             "fill=\"%s\" text-anchor=\"%s\" xml:space=\"preserve\" style=\"white-space:pre\">", x, y, size / 0.72, cs, anchors[align]);
         svg_escape(&cv->svg, s);
         svg_printf(&cv->svg, "</text>\n");
         return;

@@ -70,6 +70,13 @@ static int check_options(const ecgx_record *rec, const ecgx_render_options *o)
     return 0;
 }
 
+int ecgx_render_has_standard12(const ecgx_record *rec)
+{
+    for (int l = 0; l < ECGX_N_STD_LEADS; l++)
+        if (find_std(rec, l) < 0) return 0;
+    return 1;
+}
+
 int ecgx_render_ecg_geometry(const ecgx_record *rec, const ecgx_render_options *opt_in, ecgx_render_geometry *g)
 {
     ecgx_render_options o;
@@ -78,7 +85,9 @@ int ecgx_render_ecg_geometry(const ecgx_record *rec, const ecgx_render_options *
     if (rc) return rc;
     memset(g, 0, sizeof *g);
     int rhythm = o.layout != ECGX_LAYOUT_12X1 && o.rhythm_lead >= 0;
-    int n_main = o.layout == ECGX_LAYOUT_3X4 ? 3 : o.layout == ECGX_LAYOUT_6X2 ? 6 : 12;
+    int own = o.layout == ECGX_LAYOUT_12X1 && !ecgx_render_has_standard12(rec); /* the record's own leads */
+    int n_own = rec->n_leads < 12 ? rec->n_leads : 12;
+    int n_main = o.layout == ECGX_LAYOUT_3X4 ? 3 : o.layout == ECGX_LAYOUT_6X2 ? 6 : own ? n_own : 12;
     double pitch = o.layout == ECGX_LAYOUT_3X4 ? 40 : o.layout == ECGX_LAYOUT_6X2 ? 30 : 25;
     double base_off = o.layout == ECGX_LAYOUT_3X4 ? 25 : o.layout == ECGX_LAYOUT_6X2 ? 20 : 15;
     g->n_rows = n_main + rhythm;
@@ -120,9 +129,10 @@ int ecgx_render_ecg_geometry(const ecgx_record *rec, const ecgx_render_options *
                 p->t1_s = t0 + (c + 1) * dur / 2;
             }
     } else {
-        for (int r = 0; r < 12; r++) {
+        for (int r = 0; r < n_main; r++) {
             ecgx_render_panel *p = &g->panels[np++];
-            p->std_lead = r;
+            p->std_lead = own ? rec->leads[r].std_index : r;
+            p->record_lead = own ? r : -1;
             p->row = r;
             p->t0_s = t0;
             p->t1_s = t0 + dur;
@@ -137,7 +147,9 @@ int ecgx_render_ecg_geometry(const ecgx_record *rec, const ecgx_render_options *
     }
     for (int i = 0; i < np; i++) {
         ecgx_render_panel *p = &g->panels[i];
-        p->record_lead = find_std(rec, p->std_lead);
+        if (!own) p->record_lead = find_std(rec, p->std_lead);
+        if (own) snprintf(p->label, sizeof p->label, "%s", rec->leads[p->record_lead].name);
+        else snprintf(p->label, sizeof p->label, "%s", ecgx_lead_std_name(p->std_lead));
         p->x_mm = g->trace_x_mm + (p->t0_s - t0) * o.speed_mm_s;
         p->width_mm = (p->t1_s - p->t0_s) * o.speed_mm_s;
         p->baseline_mm = g->row_baseline_mm[p->row];
@@ -222,11 +234,12 @@ static void draw_header(canvas *cv, const ecgx_record *rec, const ecgx_render_op
     char line[512], f[6][64];
     double x = g->grid_x_mm, y = 8;
     cv_text(cv, x, y, 3.6, h->title && *h->title ? h->title : rec->name[0] ? rec->name : "ECG", TEXT_INK, ALIGN_LEFT);
+    /* age and sex only where recorded: "unknown" on paper reads like a finding */
     char demo[128] = "";
-    const char *sex = rec->sex == ECGX_SEX_MALE ? "male" : rec->sex == ECGX_SEX_FEMALE ? "female" : "sex unknown";
-    if (rec->age >= 0) snprintf(demo, sizeof demo, "Age %.0f   %s", rec->age, sex);
-    else snprintf(demo, sizeof demo, "Age unknown   %s", sex);
-    cv_text(cv, g->grid_x_mm + g->grid_w_mm, y, 2.6, demo, TEXT_INK, ALIGN_RIGHT);
+    const char *sex = rec->sex == ECGX_SEX_MALE ? "male" : rec->sex == ECGX_SEX_FEMALE ? "female" : "";
+    if (rec->age >= 0) snprintf(demo, sizeof demo, "Age %.0f%s%s", rec->age, *sex ? "   " : "", sex);
+    else snprintf(demo, sizeof demo, "%s", sex);
+    if (demo[0]) cv_text(cv, g->grid_x_mm + g->grid_w_mm, y, 2.6, demo, TEXT_INK, ALIGN_RIGHT);
     fmt_field(f[0], 64, "Rate", h->rate_bpm, "bpm");
     fmt_field(f[1], 64, "PR", h->pr_ms, "ms");
     fmt_field(f[2], 64, "QRS", h->qrs_ms, "ms");
@@ -288,7 +301,7 @@ static int render_to(canvas *cv, const ecgx_record *rec, const ecgx_render_optio
         const ecgx_render_panel *p = &g->panels[i];
         double top = p->baseline_mm - row_top_off;
         char label[48];
-        snprintf(label, sizeof label, "%s%s", ecgx_lead_std_name(p->std_lead), p->record_lead < 0 ? " (absent)" : "");
+        snprintf(label, sizeof label, "%s%s", p->label, p->record_lead < 0 ? " (absent)" : "");
         cv_text(cv, p->x_mm + 1.5, top + 5, 2.5, label, INK, ALIGN_LEFT);
         if (p->x_mm > g->trace_x_mm + 1e-6)
             cv_line(cv, p->x_mm, p->baseline_mm - 3, p->x_mm, p->baseline_mm + 3, 0.25, INK);
