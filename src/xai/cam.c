@@ -59,20 +59,22 @@ int xai_cam(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int
     if (layer < 0) layer = xai_last_conv(m);
     if (layer < 0) return ecgx_error(ECGX_ERR_UNSUPPORTED, "xai: the model has no convolutional layer for a CAM");
     int C = ecgx_model_in_channels(m);
-    float lg[256], *lgp = ecgx_model_n_classes(m) <= 256 ? lg : malloc(sizeof(float) * ecgx_model_n_classes(m));
-    if (!lgp) return ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
-    int rc = xai_grad_batch(m, x, 1, L, target, NULL, lgp);
-    double logit = lgp[target];
-    if (lgp != lg) free(lgp);
+    /* the gradient at the layer only: the backward walk stops there */
+    ecgx_attribution *grad = NULL;
+    int rc = xai_layer_gradient(m, x, L, target, layer, &grad);
     if (rc) return rc;
+    double logit = grad->logit;
     int K, T;
-    const float *A = ecgx_model_activation(m, layer, NULL, &K, &T), *G = ecgx_model_gradient(m, layer, NULL, &K, &T);
-    if (!A || !G) return ecgx_error(ECGX_ERR_STATE, "xai: no activation or gradient at layer %s", ecgx_model_layer_name(m, layer));
-    if (T < 1) return ecgx_error(ECGX_ERR_UNSUPPORTED, "xai: layer %s has no time axis", ecgx_model_layer_name(m, layer));
+    const float *A = ecgx_model_activation(m, layer, NULL, &K, &T), *G = grad->relevance;
+    if (!A || grad->channels != K || grad->length != T) {
+        ecgx_attribution_free(grad);
+        return ecgx_error(ECGX_ERR_STATE, "xai: no activation or gradient at layer %s", ecgx_model_layer_name(m, layer));
+    }
     double *cam = calloc(T, sizeof(double));
     float *camf = malloc(sizeof(float) * T);
     ecgx_attribution *at = xai_attribution_new(o->method, target, C, L);
     if (!cam || !camf || !at) {
+        ecgx_attribution_free(grad);
         free(cam);
         free(camf);
         ecgx_attribution_free(at);
@@ -119,6 +121,7 @@ int xai_cam(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int
     at->steps = 1;
     snprintf(at->layer, sizeof at->layer, "%s", ecgx_model_layer_name(m, layer));
     xai_attribution_finish(at);
+    ecgx_attribution_free(grad);
     free(cam);
     free(camf);
     *out = at;

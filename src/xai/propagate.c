@@ -247,6 +247,7 @@ typedef struct walk {
 
 static const float *act(const walk *w, int layer, int row)
 {
+    if (row >= w->rows) row = 0; /* one row: the reference is x itself (plain gradient) */
     if (layer < 0) return w->x[row];
     int c, l;
     const float *a = ecgx_model_activation(w->m, layer, NULL, &c, &l);
@@ -349,8 +350,8 @@ static int walk_layer(walk *w, int i, int lrp, const ecgx_xai_options *o, int st
     shape(w, i, &c, &l);
     int src = LI->inputs[0];
     shape(w, src, &ci, &li);
-    const float *x = act(w, src, 0), *x0 = w->rows > 1 ? act(w, src, 1) : NULL;
-    const float *y = act(w, i, 0), *y0 = w->rows > 1 ? act(w, i, 1) : NULL;
+    const float *x = act(w, src, 0), *x0 = act(w, src, 1);
+    const float *y = act(w, i, 0), *y0 = act(w, i, 1);
     float *D = NULL;
     if (LI->type != ECGX_LAYER_ADD && LI->type != ECGX_LAYER_CONCAT) {
         D = sig_of(w, src);
@@ -599,17 +600,22 @@ static int walk_layer(walk *w, int i, int lrp, const ecgx_xai_options *o, int st
                       ecgx_layer_type_name(LI->type));
 }
 
-int xai_propagate(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target, int layer,
-                  ecgx_attribution **out)
+/* mode 0: DeepLIFT or LRP by o->method; mode 1: the plain gradient of the
+ * target logit at `layer` (DeepLIFT's walk with the input as its own
+ * reference: every rescale rule falls back to the gradient), which stops at
+ * the layer instead of going down to the input as the engine's backward
+ * does. */
+static int propagate(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target, int layer,
+                     int grad_mode, ecgx_attribution **out)
 {
-    int lrp = o->method == ECGX_XAI_LRP;
+    int lrp = !grad_mode && o->method == ECGX_XAI_LRP;
     walk w;
     memset(&w, 0, sizeof w);
     w.m = m;
     w.nl = ecgx_model_layer_count(m);
     w.C = ecgx_model_in_channels(m);
     w.L = L;
-    w.rows = lrp ? 1 : 2;
+    w.rows = lrp || grad_mode ? 1 : 2;
     int nc = ecgx_model_n_classes(m);
     size_t nx = (size_t)w.C * L;
     float *xx = malloc(sizeof(float) * nx * 2), lg[2 * 64], *lgp = nc <= 64 ? lg : malloc(sizeof(float) * 2 * nc);
@@ -624,7 +630,7 @@ int xai_propagate(ecgx_model *m, const float *x, int L, const ecgx_xai_options *
                  ? 0 : ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
     if (rc) goto out;
     memcpy(xx, x, sizeof(float) * nx);
-    if (!lrp) rc = ecgx_xai_make_baseline(x, w.C, L, o->baseline, o->baseline_param, o->fs, xx + nx);
+    if (!lrp && !grad_mode) rc = ecgx_xai_make_baseline(x, w.C, L, o->baseline, o->baseline_param, o->fs, xx + nx);
     if (!rc) rc = ecgx_model_forward(m, xx, w.rows, L, lgp);
     if (rc) goto out;
     w.x[0] = xx;
@@ -667,11 +673,13 @@ done:;
         goto out;
     }
     if (S) {
-        const float *a1 = act(&w, layer, 0), *a0 = lrp ? NULL : act(&w, layer, 1);
-        for (size_t j = 0; j < (size_t)c * l; j++) a->relevance[j] = lrp ? S[j] : S[j] * (a1[j] - a0[j]);
+        const float *a1 = act(&w, layer, 0), *a0 = act(&w, layer, 1);
+        for (size_t j = 0; j < (size_t)c * l; j++)
+            a->relevance[j] = lrp || grad_mode ? S[j] : S[j] * (a1[j] - a0[j]);
     }
     xai_attribution_finish(a);
-    if (lrp) {
+    if (grad_mode) {
+    } else if (lrp) {
         a->lrp_absorbed = lgp[target] - a->sum;
         a->conservation = a->sum / (fabs(lgp[target]) > 1e-12 ? lgp[target] : 1e-12);
     } else {
@@ -695,4 +703,16 @@ out:
     free(xx);
     if (lgp != lg) free(lgp);
     return rc;
+}
+
+int xai_propagate(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target, int layer,
+                  ecgx_attribution **out)
+{
+    return propagate(m, x, L, o, target, layer, 0, out);
+}
+
+int xai_layer_gradient(ecgx_model *m, const float *x, int L, int target, int layer, ecgx_attribution **out)
+{
+    ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_SALIENCY);
+    return propagate(m, x, L, &o, target, layer, 1, out);
 }

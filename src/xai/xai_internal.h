@@ -29,6 +29,10 @@ int xai_gradient_methods(ecgx_model *m, const float *x, int L, const ecgx_xai_op
                          int layer, ecgx_attribution **out);
 int xai_propagate(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target, int layer,
                   ecgx_attribution **out);
+/* The gradient of the target logit at a layer's output (relevance holds
+ * it, [channels][length]), with one forward pass and a backward walk that
+ * stops at the layer; the layer's activations stay in the model. */
+int xai_layer_gradient(ecgx_model *m, const float *x, int L, int target, int layer, ecgx_attribution **out);
 int xai_perturb(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target,
                 ecgx_attribution **out);
 int xai_cam(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target, int layer,
