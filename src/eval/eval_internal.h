@@ -5,6 +5,7 @@
 #ifndef ECGX_EVAL_INTERNAL_H
 #define ECGX_EVAL_INTERNAL_H
 
+#include "core/rng.h" /* one generator stream per bootstrap resample */
 #include "ecgx/eval.h"
 
 /* order[0..n) = indices of score sorted ascending (stable); returns 0 or an error. */
@@ -51,12 +52,5 @@ int eval_check_inputs(const char *fn, const double *score, const uint8_t *label,
 /* Percentile with linear interpolation (numpy's default), ignoring NaNs;
  * sorts v in place. NaN when no finite value. */
 double eval_percentile(double *v, int64_t n, double q);
-
-/* A small, fast, seedable PRNG (xoshiro256**), one stream per resample. */
-typedef struct eval_rng { uint64_t s[4]; } eval_rng;
-void eval_rng_seed(eval_rng *r, uint64_t seed, uint64_t stream);
-uint64_t eval_rng_next(eval_rng *r);
-/* Uniform integer in [0, n) without modulo bias. */
-uint64_t eval_rng_below(eval_rng *r, uint64_t n);
 
 #endif

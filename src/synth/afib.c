@@ -12,12 +12,12 @@
 void synth_fwaves(const synth_model *m, int64_t n, double *dip)
 {
     const ecgx_synth_options *o = &m->o;
-    synth_rng r;
-    synth_rng_seed(&r, o->seed, SYNTH_STREAM_FWAVE);
-    double ph = 2 * PI * synth_uniform(&r), ph2 = 2 * PI * synth_uniform(&r);
-    double fm1 = 0.08 + 0.1 * synth_uniform(&r), fm2 = 0.25 + 0.2 * synth_uniform(&r);
-    double am = 0.17 + 0.2 * synth_uniform(&r);
-    double q1 = 2 * PI * synth_uniform(&r), q2 = 2 * PI * synth_uniform(&r), q3 = 2 * PI * synth_uniform(&r);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_FWAVE);
+    double ph = 2 * PI * ecgx_rng_uniform(&r), ph2 = 2 * PI * ecgx_rng_uniform(&r);
+    double fm1 = 0.08 + 0.1 * ecgx_rng_uniform(&r), fm2 = 0.25 + 0.2 * ecgx_rng_uniform(&r);
+    double am = 0.17 + 0.2 * ecgx_rng_uniform(&r);
+    double q1 = 2 * PI * ecgx_rng_uniform(&r), q2 = 2 * PI * ecgx_rng_uniform(&r), q3 = 2 * PI * ecgx_rng_uniform(&r);
     double fs = o->fs;
     for (int64_t s = 0; s < n; s++) {
         double t = (double)s / fs;

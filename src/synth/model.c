@@ -258,20 +258,20 @@ static void tilt(double *d, double ax, double ay, double az)
  * 0.85-1.15 and tilted by up to 8 degrees about each axis, the T wave as a
  * whole 0.75-1.25, the sinus QRS 0.92-1.12 times as long. Small enough that
  * every template keeps its defining morphology (checked in the tests). */
-static void jitter(synth_model *m, synth_rng *r)
+static void jitter(synth_model *m, ecgx_rng *r)
 {
     synth_template *tps[5] = {&m->p, &m->qrs_n, &m->t_n, &m->qrs_v, &m->t_v};
     for (int k = 0; k < 5; k++)
         for (int i = 0; i < tps[k]->n; i++) {
             synth_event *e = &tps[k]->ev[i];
-            double g = synth_uniform_range(r, 0.85, 1.15);
+            double g = ecgx_rng_uniform_range(r, 0.85, 1.15);
             for (int j = 0; j < 3; j++) e->d[j] *= g;
-            double ax = synth_uniform_range(r, -8, 8) * DEG, ay = synth_uniform_range(r, -8, 8) * DEG,
-                   az = synth_uniform_range(r, -8, 8) * DEG;
+            double ax = ecgx_rng_uniform_range(r, -8, 8) * DEG, ay = ecgx_rng_uniform_range(r, -8, 8) * DEG,
+                   az = ecgx_rng_uniform_range(r, -8, 8) * DEG;
             tilt(e->d, ax, ay, az);
         }
-    scale_dipoles(&m->t_n, synth_uniform_range(r, 0.75, 1.25));
-    scale_qrs_time(&m->qrs_n, synth_uniform_range(r, 0.92, 1.12));
+    scale_dipoles(&m->t_n, ecgx_rng_uniform_range(r, 0.75, 1.25));
+    scale_qrs_time(&m->qrs_n, ecgx_rng_uniform_range(r, 0.92, 1.12));
 }
 
 int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
@@ -309,10 +309,10 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
 
     /* PVC focus (unifocal for the record): right-ventricular outflow tract
      * (LBBB-like, inferior axis) or left ventricle (RBBB-like, superior axis). */
-    synth_rng r;
-    synth_rng_seed(&r, o->seed, SYNTH_STREAM_PVC);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_PVC);
     double qv[3];
-    if (synth_uniform(&r) < 0.5) {
+    if (ecgx_rng_uniform(&r) < 0.5) {
         add_event(&m->qrs_v, ECGX_WAVE_QRS, -0.03, 0.022, 1.3, 0.35, 0.8, -0.45);
         add_event(&m->qrs_v, ECGX_WAVE_QRS, 0.03, 0.022, 1.0, 0.7, 0.45, -0.55);
     } else {
@@ -326,8 +326,8 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
     set3(m->f_dir, 1, -0.15, 0.5, 0.85);
 
     if (o->vary) {
-        synth_rng jr;
-        synth_rng_seed(&jr, o->seed, SYNTH_STREAM_MORPH);
+        ecgx_rng jr;
+        ecgx_rng_seed(&jr, o->seed, SYNTH_STREAM_MORPH);
         jitter(m, &jr);
     }
 

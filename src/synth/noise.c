@@ -19,13 +19,13 @@
  * once per sample and shared by the leads, which differ only in phase. */
 static void baseline_wander(const ecgx_synth_options *o, int64_t n, double *noise)
 {
-    synth_rng r;
-    synth_rng_seed(&r, o->seed, SYNTH_STREAM_BW);
-    double f_slow = 0.05 + 0.07 * synth_uniform(&r);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_BW);
+    double f_slow = 0.05 + 0.07 * ecgx_rng_uniform(&r);
     double c1[SYNTH_N_INDEP], s1[SYNTH_N_INDEP], c2[SYNTH_N_INDEP], s2[SYNTH_N_INDEP];
     for (int l = 0; l < SYNTH_N_INDEP; l++) {
-        double p1 = 2 * PI * synth_uniform(&r), p2 = 2 * PI * synth_uniform(&r);
-        double g = o->bw_amp * (0.6 + 0.4 * synth_uniform(&r)); /* leads see the breathing differently */
+        double p1 = 2 * PI * ecgx_rng_uniform(&r), p2 = 2 * PI * ecgx_rng_uniform(&r);
+        double g = o->bw_amp * (0.6 + 0.4 * ecgx_rng_uniform(&r)); /* leads see the breathing differently */
         c1[l] = 0.65 * g * cos(p1);
         s1[l] = 0.65 * g * sin(p1);
         c2[l] = 0.35 * g * cos(p2);
@@ -41,8 +41,8 @@ static void baseline_wander(const ecgx_synth_options *o, int64_t n, double *nois
 
 static void muscle(const ecgx_synth_options *o, int64_t n, double *noise, double *tmp)
 {
-    synth_rng r;
-    synth_rng_seed(&r, o->seed, SYNTH_STREAM_EMG);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_EMG);
     double f_hi = fmin(150.0, 0.45 * o->fs), f_lo = fmin(20.0, 0.5 * f_hi);
     double f0 = sqrt(f_lo * f_hi), q = f0 / (f_hi - f_lo);
     double w0 = 2 * PI * f0 / o->fs, alpha = sin(w0) / (2 * q), a0 = 1 + alpha;
@@ -51,7 +51,7 @@ static void muscle(const ecgx_synth_options *o, int64_t n, double *noise, double
     for (int l = 0; l < SYNTH_N_INDEP; l++) {
         double x1 = 0, x2 = 0, y1 = 0, y2 = 0, ss = 0;
         for (int64_t s = -warm; s < n; s++) {
-            double x = synth_gauss(&r);
+            double x = ecgx_rng_gauss(&r);
             double y = b0 * x + b2 * x2 - a1 * y1 - a2 * y2;
             x2 = x1; x1 = x; y2 = y1; y1 = y;
             if (s >= 0) { tmp[s] = y; ss += y * y; }
@@ -64,11 +64,11 @@ static void muscle(const ecgx_synth_options *o, int64_t n, double *noise, double
 
 static void powerline(const ecgx_synth_options *o, int64_t n, double *noise)
 {
-    synth_rng r;
-    synth_rng_seed(&r, o->seed, SYNTH_STREAM_PL);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_PL);
     double w = 2 * PI * o->pl_freq / o->fs, cp[SYNTH_N_INDEP], sp[SYNTH_N_INDEP];
     for (int l = 0; l < SYNTH_N_INDEP; l++) {
-        double p = 2 * PI * synth_uniform(&r);
+        double p = 2 * PI * ecgx_rng_uniform(&r);
         cp[l] = o->pl_amp * cos(p);
         sp[l] = o->pl_amp * sin(p);
     }

@@ -67,9 +67,9 @@ ecgx_synth_options ecgx_synth_options_default(void)
 }
 
 /* A field left at 0: the canonical value, or a draw in [lo, hi] with vary. */
-static double choose(double v, int vary, synth_rng *r, double canon, double lo, double hi)
+static double choose(double v, int vary, ecgx_rng *r, double canon, double lo, double hi)
 {
-    double u = synth_uniform(r); /* drawn always, so each field's draw never depends on the others being set */
+    double u = ecgx_rng_uniform(r); /* drawn always, so each field's draw never depends on the others being set */
     if (v != 0) return v;
     return vary ? lo + (hi - lo) * u : canon;
 }
@@ -109,8 +109,8 @@ int ecgx_synth_resolve(const ecgx_synth_options *in, ecgx_synth_options *out)
     if ((rc = check_range("duration (s)", o.duration, 0.5, 86400)) < 0) return rc;
     if (o.fs * o.duration > 2e9) return ecgx_error(ECGX_ERR_RANGE, "synth: record too long (%g samples)", o.fs * o.duration);
 
-    synth_rng r;
-    synth_rng_seed(&r, o.seed, SYNTH_STREAM_RESOLVE);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o.seed, SYNTH_STREAM_RESOLVE);
     int v = o.vary;
 
     /* Heart rate by rhythm. */

@@ -27,7 +27,7 @@ typedef struct tachogram {
     double amp[TACHO_BINS], phase[TACHO_BINS];
 } tachogram;
 
-static void tachogram_init(tachogram *tg, const ecgx_synth_options *o, synth_rng *r)
+static void tachogram_init(tachogram *tg, const ecgx_synth_options *o, ecgx_rng *r)
 {
     double rr_sd = o->hr_std > 0 ? 60.0 * o->hr_std / (o->hr * o->hr) : 0.0;
     double total = 0;
@@ -36,7 +36,7 @@ static void tachogram_init(tachogram *tg, const ecgx_synth_options *o, synth_rng
         double ul = (f - MAYER_HZ) / TACHO_WIDTH, uh = (f - o->resp_rate) / TACHO_WIDTH;
         double s = o->lf_hf * exp(-0.5 * ul * ul) + exp(-0.5 * uh * uh);
         tg->amp[k] = sqrt(s);
-        tg->phase[k] = 2 * PI * synth_uniform(r);
+        tg->phase[k] = 2 * PI * ecgx_rng_uniform(r);
         total += s / 2; /* variance of a cos with amplitude sqrt(s) */
     }
     double scale = total > 0 ? rr_sd / sqrt(total) : 0;
@@ -54,9 +54,9 @@ static double tachogram_rr(const tachogram *tg, double rr_mean, double t)
 static int place_pvcs(const synth_model *m, synth_beat *b, int n)
 {
     const ecgx_synth_options *o = &m->o;
-    synth_rng r;
-    synth_rng_seed(&r, o->seed, SYNTH_STREAM_PVC);
-    (void)synth_uniform(&r); /* the focus draw (model.c) */
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_PVC);
+    (void)ecgx_rng_uniform(&r); /* the focus draw (model.c) */
     int in_record = 0, n_elig = 0;
     int *elig = ecgx_malloc_array((size_t)n, sizeof *elig, "synth PVC positions");
     if (!elig) return ECGX_ERR_NOMEM;
@@ -65,7 +65,7 @@ static int place_pvcs(const synth_model *m, synth_beat *b, int n)
         if (j >= 1 && j + 1 < n && b[j].t >= 0.4 && b[j].t <= o->duration - 0.6) elig[n_elig++] = j;
     }
     for (int i = n_elig - 1; i > 0; i--) { /* Fisher-Yates */
-        int k = (int)(synth_uniform(&r) * (i + 1));
+        int k = (int)(ecgx_rng_uniform(&r) * (i + 1));
         int t = elig[i]; elig[i] = elig[k]; elig[k] = t;
     }
     int want = (int)lround(o->pvc_fraction * in_record), placed = 0;
@@ -95,11 +95,11 @@ int synth_rhythm(const synth_model *m, synth_beat **beats, int *n_beats)
     synth_beat *b = ecgx_calloc_array(cap, sizeof *b, "synth beats");
     if (!b) return ECGX_ERR_NOMEM;
 
-    synth_rng r;
-    synth_rng_seed(&r, o->seed, SYNTH_STREAM_RHYTHM);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_RHYTHM);
     tachogram tg;
     tachogram_init(&tg, o, &r);
-    double t = -T_BEFORE + rr_mean * synth_uniform(&r);
+    double t = -T_BEFORE + rr_mean * ecgx_rng_uniform(&r);
     double rr_prev = rr_mean;
     int n = 0;
     while (t < o->duration + T_AFTER && (size_t)n < cap) {
@@ -110,7 +110,7 @@ int synth_rhythm(const synth_model *m, synth_beat **beats, int *n_beats)
         double rr;
         if (af) {
             double cv = o->af_rr_cv, s = sqrt(log(1 + cv * cv));
-            rr = rr_mean * exp(s * synth_gauss(&r) - 0.5 * s * s);
+            rr = rr_mean * exp(s * ecgx_rng_gauss(&r) - 0.5 * s * s);
             if (rr < 0.28) rr = 0.28;
             if (rr > 3 * rr_mean) rr = 3 * rr_mean;
         } else {

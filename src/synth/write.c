@@ -257,7 +257,7 @@ done:
 uint64_t ecgx_synth_dataset_seed(uint64_t base, int i)
 {
     uint64_t x = base ^ ((uint64_t)(unsigned)i * 0xA0761D6478BD642Full);
-    return synth_splitmix64(&x) >> 11;
+    return ecgx_splitmix64(&x) >> 11;
 }
 
 static int make_dir(const char *dir)
@@ -291,13 +291,13 @@ int ecgx_synth_write_dataset(const char *dir, const ecgx_synth_dataset_options *
     char *split = ecgx_calloc_array((size_t)d->n, 1, "synth split");
     int *idx = ecgx_malloc_array((size_t)d->n, sizeof *idx, "synth split");
     if (!split || !idx) { free(split); free(idx); return ECGX_ERR_NOMEM; }
-    synth_rng r;
-    synth_rng_seed(&r, d->base.seed, 0x5917);
+    ecgx_rng r;
+    ecgx_rng_seed(&r, d->base.seed, 0x5917);
     for (int k = 0; k < d->n_classes; k++) {
         int m = 0;
         for (int i = k; i < d->n; i += d->n_classes) idx[m++] = i;
         for (int i = m - 1; i > 0; i--) {
-            int j = (int)(synth_uniform(&r) * (i + 1));
+            int j = (int)(ecgx_rng_uniform(&r) * (i + 1));
             int t = idx[i]; idx[i] = idx[j]; idx[j] = t;
         }
         int n_train = (int)lround(0.8 * m), n_val = (int)lround(0.1 * m);
