@@ -338,7 +338,11 @@ int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
             sb_text(&b, m->name);
             sb_printf(&b, "</td><td class=\"num\">");
             if (isfinite(m->value)) {
-                sb_printf(&b, fabs(m->value) >= 10 ? "%.0f" : "%.2f", m->value);
+                /* Intervals, rates and axes are read to the unit; voltages to 0.01 mV. */
+                int whole = fabs(m->value) >= 10 ||
+                            (m->unit && (strcmp(m->unit, "ms") == 0 || strcmp(m->unit, "bpm") == 0 ||
+                                         strcmp(m->unit, "\xc2\xb0") == 0 || strcmp(m->unit, "deg") == 0));
+                sb_printf(&b, whole ? "%.0f" : "%.2f", m->value);
                 if (m->unit) { sb_printf(&b, " "); sb_text(&b, m->unit); }
             } else {
                 sb_printf(&b, "not measurable");
