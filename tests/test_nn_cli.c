@@ -65,7 +65,7 @@ static void test_predict(void)
     CHECK(strstr(out, "record,CD,HYP,MI,NORM,STTC") != NULL);
     snprintf(args, sizeof args, "predict --model %s %s/three", model, tmp);
     CHECK(run(args, out, sizeof out) == 1);
-    CHECK_MSG(strstr(out, "three.hea") && strstr(out, "12 standard leads"), "%s", out);
+    CHECK_MSG(strstr(out, "three") && strstr(out, "12 standard leads"), "%s", out);
     snprintf(args, sizeof args, "predict --model %s %s/short", model, tmp);
     CHECK(run(args, out, sizeof out) == 1);
     CHECK_MSG(strstr(out, "short") && strstr(out, "shorter than the model's window"), "%s", out);

@@ -305,7 +305,7 @@ int cmd_report(int argc, char **argv)
     ecgx_record *raw = NULL, *rec = NULL;
     ecgx_features *feat = NULL;
     ecgx_fiducials *fid_rec = NULL, *fid_m = NULL;
-    float *xp = NULL, *xm = NULL, *probs = NULL, *median = NULL;
+    float *xm = NULL, *probs = NULL, *median = NULL;
     uint8_t *seg = NULL;
     explained_class *ex = NULL;
     int n_ex = 0;
@@ -367,19 +367,14 @@ int cmd_report(int argc, char **argv)
         goto done;
     }
 
-    /* predictions: exactly the path of `ecgx predict` (nn_preprocess + sliding windows, max) */
-    int np = 0;
-    probs = malloc(sizeof(float) * (size_t)mm.n_classes);
-    if (!probs || nn_preprocess(rec->data, ECGX_N_STD_LEADS, (int)rec->n_samples, rec->fs, mm.fs, &xp, &np) < 0 ||
-        ecgx_model_predict_windows(m, xp, np, mm.window, mm.stride, probs, NULL) < 0) {
-        fail_file(path);
-        goto done;
-    }
-
-    /* the explanation's input: the whole record with the model's preprocessing */
+    /* the model's input, the whole record with the model's preprocessing: the
+     * predictions (exactly the path of `ecgx predict`: sliding windows, max)
+     * and the explanation both read it */
     int L = 0;
     double fs_m = 0;
-    if (ecgx_xai_prepare_record(m, rec, &xm, &L, &fs_m) < 0) {
+    probs = malloc(sizeof(float) * (size_t)mm.n_classes);
+    if (!probs || ecgx_model_prepare_record(m, rec, 0, &xm, &L, &fs_m, NULL, 0) < 0 ||
+        ecgx_model_predict_windows(m, xm, L, mm.window, mm.stride, probs, NULL) < 0) {
         fail_file(path);
         goto done;
     }
@@ -517,7 +512,6 @@ done:
     free(median);
     free(seg);
     free(xm);
-    free(xp);
     free(probs);
     ecgx_fiducials_free(fid_m);
     ecgx_fiducials_free(fid_rec);
