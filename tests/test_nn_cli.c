@@ -65,7 +65,7 @@ static void test_predict(void)
     CHECK(strstr(out, "record,CD,HYP,MI,NORM,STTC") != NULL);
     snprintf(args, sizeof args, "predict --model %s %s/three", model, tmp);
     CHECK(run(args, out, sizeof out) == 1);
-    CHECK_MSG(strstr(out, "three.hea") && strstr(out, "12 standard leads"), "%s", out);
+    CHECK_MSG(strstr(out, "three") && strstr(out, "12 standard leads"), "%s", out);
     snprintf(args, sizeof args, "predict --model %s %s/short", model, tmp);
     CHECK(run(args, out, sizeof out) == 1);
     CHECK_MSG(strstr(out, "short") && strstr(out, "shorter than the model's window"), "%s", out);
@@ -137,7 +137,19 @@ static void test_resume(void)
     /* eval on the trained model */
     snprintf(args, sizeof args, "eval --model %s --data %s --split val --json --quiet", a, dir);
     CHECK(run(args, out, sizeof out) == 0);
-    CHECK(strstr(out, "\"macro_auroc\":") != NULL);
+    CHECK(strstr(out, "\"macro_auroc\":") != NULL && strstr(out, "\"macro_auprc\":") != NULL);
+    CHECK(strstr(out, "\"thresholds_from\":\"youden on the val split\"") != NULL);
+    /* thresholds stored in the model are used by the next eval */
+    snprintf(args, sizeof args, "eval --model %s --data %s --split val --store-thresholds --bootstrap 20 --quiet", a, dir);
+    int st = run(args, out, sizeof out);
+    CHECK_MSG(st == 0 || (st == 1 && strstr(out, "no threshold")), "%s", out);
+    if (st == 0) {
+        snprintf(args, sizeof args, "eval --model %s --data %s --split val --json --quiet --bootstrap 20", a, dir);
+        CHECK(run(args, out, sizeof out) == 0);
+        CHECK_MSG(strstr(out, "\"thresholds_from\":\"the model's metadata\"") != NULL, "%s", out);
+    }
+    snprintf(args, sizeof args, "eval --model %s --data %s --split test --store-thresholds", a, dir);
+    CHECK(run(args, out, sizeof out) == 2);
 }
 
 int main(void)

@@ -374,6 +374,55 @@ static void test_input_grad_only(void)
     ecgx_model_free(m);
 }
 
+/* A backward after a larger forward than the previous backward's: the
+ * input-gradient buffer must grow with the batch x length (it once kept its
+ * first size, and an integrated-gradients batch after a single record
+ * overflowed it). The gradients must equal a fresh model's. */
+static void test_backward_grows(void)
+{
+    ecgx_model_config cfg = {12, 5, 7};
+    ecgx_model *m = NULL, *fresh = NULL;
+    CHECK_OK(ecgx_model_create("resnet1d_wang", &cfg, &m));
+    CHECK_OK(ecgx_model_create("resnet1d_wang", &cfg, &fresh));
+    if (!m || !fresh) {
+        ecgx_model_free(m);
+        ecgx_model_free(fresh);
+        return;
+    }
+    ecgx_model_set_training(m, 0);
+    ecgx_model_set_training(fresh, 0);
+    const int L1 = 100, B2 = 16, L2 = 250;
+    int64_t n1 = (int64_t)12 * L1, n2 = (int64_t)B2 * 12 * L2;
+    float *x = malloc(sizeof(float) * n2), *d = malloc(sizeof(float) * n2), *dref = malloc(sizeof(float) * n2);
+    float lg[5 * 16], dl[5 * 16];
+    for (int64_t i = 0; i < n2; i++) x[i] = frand();
+    for (int i = 0; i < 5 * B2; i++) dl[i] = frand();
+    CHECK_OK(ecgx_model_forward(m, x, 1, L1, lg));
+    CHECK_OK(ecgx_model_backward(m, dl, d, ECGX_BACKWARD_NO_PARAM_GRADS));
+    CHECK(n1 < n2);
+    CHECK_OK(ecgx_model_forward(m, x, B2, L2, lg));
+    CHECK_OK(ecgx_model_backward(m, dl, d, ECGX_BACKWARD_NO_PARAM_GRADS));
+    CHECK_OK(ecgx_model_forward(fresh, x, B2, L2, lg));
+    CHECK_OK(ecgx_model_backward(fresh, dl, dref, ECGX_BACKWARD_NO_PARAM_GRADS));
+    const float *kept = ecgx_model_input_grad(m);
+    CHECK(kept != NULL);
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < n2; i++) {
+        double e = fabs((double)d[i] - dref[i]);
+        if (kept) e = fmax(e, fabs((double)kept[i] - dref[i]));
+        worst = fmax(worst, e);
+        scale = fmax(scale, fabs((double)dref[i]));
+    }
+    CHECK(scale > 0);
+    CHECK_MSG(worst <= 1e-6 * scale, "input gradient after growing differs from a fresh model's by %g (scale %g)",
+              worst, scale);
+    free(x);
+    free(d);
+    free(dref);
+    ecgx_model_free(m);
+    ecgx_model_free(fresh);
+}
+
 /* Evaluation-mode outputs do not depend on the batch a record is in
  * (explanations compare perturbed batches with a single-record baseline). */
 static void test_batch_invariance(void)
@@ -408,5 +457,6 @@ int main(void)
     RUN(test_bad_input);
     RUN(test_input_grad_only);
     RUN(test_batch_invariance);
+    RUN(test_backward_grows);
     return check_finish();
 }

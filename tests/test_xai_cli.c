@@ -70,7 +70,7 @@ static void test_explain(void)
     r = NULL;
     CHECK_OK(ecgx_record_read(rec, &r));
     if (!r) return;
-    CHECK_OK(ecgx_xai_prepare_record(m, r, &x, &L, &fs));
+    CHECK_OK(ecgx_model_prepare_record(m, r, 0, &x, &L, &fs, NULL, 0));
     ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_GXI);
     o.target = 1;
     ecgx_attribution *a = NULL;

@@ -1,7 +1,10 @@
-/* ecgx eval: per-class and macro AUROC of a trained model on a split of one
- * or more data folders (sliding windows, max, as in training). AUPRC,
- * thresholds and bootstrap intervals come with the eval module; this uses
- * nn_metrics (AUROC) until then. */
+/* ecgx eval: a trained model on a split of one or more data folders
+ * (sliding windows, max, as in training): per-class and macro AUROC and
+ * AUPRC, sensitivity and specificity at per-class thresholds, bootstrap
+ * intervals — all from the eval module (ecgx_eval_multilabel). Thresholds:
+ * the model's own (metadata "thresholds"), else Youden's on the data's
+ * validation split; --store-thresholds writes Youden's on --split val into
+ * the model file. */
 #include "cli.h"
 #include "ecgx/nn.h"
 #include "ecgx/progress.h"
@@ -10,34 +13,183 @@
 #include "nn_model_meta.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *o)
 {
     fprintf(o, "usage: ecgx eval --model MODEL.safetensors --data DIR[,DIR...] [--split val] [--json]\n"
+               "                 [--bootstrap N] [--seed S] [--store-thresholds]\n"
                "  --split train|val|test|all|fold:N   (default val)\n"
-               "Per-class and macro AUROC, records scored by sliding windows (max) after the model's\n"
+               "  --bootstrap N        resamples for the 95 %% intervals (default 1000, 0: none)\n"
+               "  --store-thresholds   with --split val: write each class's Youden threshold into\n"
+               "                       the model's metadata ('thresholds'), atomically\n"
+               "Per-class and macro AUROC and AUPRC, sensitivity and specificity at thresholds chosen\n"
+               "on validation (the model's stored 'thresholds', else Youden on the val split), with\n"
+               "bootstrap 95 %% intervals; records scored by sliding windows (max) after the model's\n"
                "preprocessing; classes matched to the model's by name.\n");
+}
+
+/* Scores and targets [n][K] of a split, in the model's class order. */
+static int score_split(ecgx_model *m, const nn_model_meta *mm, const nn_data *d, const char *split, int quiet,
+                       float **p, float **y, int *n)
+{
+    int *idx = NULL, K = mm->n_classes;
+    *p = *y = NULL;
+    if (nn_data_split(d, split, &idx, n) < 0) return -1;
+    int map[64]; /* model class k <- data column map[k] */
+    for (int k = 0; k < K; k++) {
+        map[k] = -1;
+        for (int c = 0; c < d->n_classes; c++)
+            if (!strcmp(d->classes[c], mm->classes[k])) map[k] = c;
+    }
+    *p = malloc(sizeof(float) * ((size_t)*n * K + 1));
+    *y = calloc((size_t)*n * K + 1, sizeof(float));
+    int rc = (!*p || !*y) ? ecgx_error(ECGX_ERR_NOMEM, "eval: out of memory") : 0;
+    ecgx_progress pb;
+    ecgx_progress_begin(&pb, split, *n, quiet);
+    for (int i = 0; i < *n && !rc; i++) {
+        int r = idx[i];
+        rc = ecgx_model_predict_windows(m, d->x + d->offset[r], d->length[r], mm->window, mm->stride,
+                                        *p + (size_t)i * K, NULL);
+        for (int k = 0; k < K; k++) (*y)[(size_t)i * K + k] = map[k] >= 0 ? d->y[(size_t)r * d->n_classes + map[k]] : 0.0f;
+        ecgx_progress_update(&pb, i + 1);
+    }
+    ecgx_progress_end(&pb);
+    free(idx);
+    return rc;
+}
+
+/* Youden thresholds per class on scores of a split; NAN for undefined classes. */
+static int youden(const float *p, const float *y, int n, int K, double *thr)
+{
+    ecgx_eval_options o;
+    ecgx_eval_options_default(&o);
+    o.rule = ECGX_THRESHOLD_YOUDEN;
+    o.n_bootstrap = 0;
+    ecgx_eval_result *r = NULL;
+    int rc = nn_eval(p, y, n, K, &o, &r);
+    for (int k = 0; k < K; k++) thr[k] = !rc && r->classes[k].defined ? r->classes[k].s.at.threshold : NAN;
+    ecgx_eval_result_free(r);
+    return rc;
+}
+
+static void jnum(double v) { printf(isfinite(v) ? "%.6f" : "null", v); }
+
+static void jsummary(const ecgx_eval_summary *s)
+{
+    printf("\"auroc\":");
+    jnum(s->auroc);
+    printf(",\"auroc_ci\":[");
+    jnum(s->auroc_ci.lo);
+    printf(",");
+    jnum(s->auroc_ci.hi);
+    printf("],\"auprc\":");
+    jnum(s->auprc);
+    printf(",\"auprc_ci\":[");
+    jnum(s->auprc_ci.lo);
+    printf(",");
+    jnum(s->auprc_ci.hi);
+    printf("],\"sensitivity\":");
+    jnum(s->at.sensitivity);
+    printf(",\"sensitivity_ci\":[");
+    jnum(s->sensitivity_ci.lo);
+    printf(",");
+    jnum(s->sensitivity_ci.hi);
+    printf("],\"specificity\":");
+    jnum(s->at.specificity);
+    printf(",\"specificity_ci\":[");
+    jnum(s->specificity_ci.lo);
+    printf(",");
+    jnum(s->specificity_ci.hi);
+    printf("]");
+}
+
+static void print_json(const char *model, const char *data, const char *split, int n, const nn_model_meta *mm,
+                       const double *thr, const char *thr_from, const ecgx_eval_result *r)
+{
+    printf("{\"model\":\"%s\",\"data\":\"%s\",\"split\":\"%s\",\"n\":%d,\"macro_auroc\":", model, data, split, n);
+    jnum(r->macro.auroc);
+    printf(",\"macro_auprc\":");
+    jnum(r->macro.auprc);
+    printf(",\"auroc\":{");
+    for (int k = 0; k < mm->n_classes; k++) {
+        printf("%s\"%s\":", k ? "," : "", mm->classes[k]);
+        jnum(r->classes[k].defined ? r->classes[k].s.auroc : NAN);
+    }
+    printf("},\"bootstrap\":%d,\"ci_level\":%g,\"thresholds_from\":\"%s\",\"macro\":{", r->n_bootstrap, r->ci_level,
+           thr_from);
+    jsummary(&r->macro);
+    printf("},\"classes\":{");
+    for (int k = 0; k < mm->n_classes; k++) {
+        const ecgx_eval_class *c = &r->classes[k];
+        printf("%s\"%s\":{\"n_pos\":%lld,\"n_neg\":%lld,\"threshold\":", k ? "," : "", mm->classes[k],
+               (long long)c->n_pos, (long long)c->n_neg);
+        jnum(thr[k]);
+        printf(",");
+        jsummary(&c->s);
+        printf("}");
+    }
+    printf("}}\n");
+}
+
+static void print_text(const char *model, const char *data, const char *split, int n, const nn_model_meta *mm,
+                       const double *thr, const char *thr_from, const ecgx_eval_result *r)
+{
+    printf("%s on %s (%s, %d records): macro AUROC %.4f [%.4f, %.4f], macro AUPRC %.4f [%.4f, %.4f]\n", model, data,
+           split, n, r->macro.auroc, r->macro.auroc_ci.lo, r->macro.auroc_ci.hi, r->macro.auprc, r->macro.auprc_ci.lo,
+           r->macro.auprc_ci.hi);
+    printf("thresholds: %s; intervals: %g %% bootstrap, %d resamples\n", thr_from, 100 * r->ci_level, r->n_bootstrap);
+    printf("  %-8s %6s %6s  %-17s %-17s %9s  %-17s %-17s\n", "class", "pos", "neg", "AUROC", "AUPRC", "threshold",
+           "sensitivity", "specificity");
+    for (int k = 0; k < mm->n_classes; k++) {
+        const ecgx_eval_class *c = &r->classes[k];
+        const ecgx_eval_summary *s = &c->s;
+        printf("  %-8s %6lld %6lld  %.3f [%.3f,%.3f] %.3f [%.3f,%.3f] %9.3f  %.3f [%.3f,%.3f] %.3f [%.3f,%.3f]\n",
+               mm->classes[k], (long long)c->n_pos, (long long)c->n_neg, s->auroc, s->auroc_ci.lo, s->auroc_ci.hi,
+               s->auprc, s->auprc_ci.lo, s->auprc_ci.hi, thr[k], s->at.sensitivity, s->sensitivity_ci.lo,
+               s->sensitivity_ci.hi, s->at.specificity, s->specificity_ci.lo, s->specificity_ci.hi);
+    }
+}
+
+static int store_thresholds(ecgx_model *m, const char *path, const nn_model_meta *mm, const double *thr)
+{
+    char buf[64 * 96] = "";
+    size_t k = 0;
+    for (int c = 0; c < mm->n_classes && k < sizeof buf; c++) {
+        if (!isfinite(thr[c]))
+            return ecgx_error(ECGX_ERR_RANGE, "%s: class %s has no positive or no negative in the val split: no threshold",
+                              path, mm->classes[c]);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s:%.6g", c ? "," : "", mm->classes[c], thr[c]);
+    }
+    int rc = ecgx_model_set_meta(m, "thresholds", buf);
+    if (!rc) rc = ecgx_model_set_meta(m, "thresholds_rule", "youden on the validation split");
+    return rc ? rc : ecgx_model_save(m, path);
 }
 
 int cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *split = "val";
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, store = 0, nboot = 1000, seed = 1;
     for (int i = 1; i < argc; i++) {
-        int r;
+        int r, err = 0;
         if (cli_is_help(argv[i])) { usage(stdout); return EXIT_OK; }
         if (!strcmp(argv[i], "--json")) { json = 1; continue; }
         if (!strcmp(argv[i], "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(argv[i], "--store-thresholds")) { store = 1; continue; }
         if ((r = cli_opt("eval", argc, argv, &i, "--model", &model)) || (r = cli_opt("eval", argc, argv, &i, "--data", &data)) ||
-            (r = cli_opt("eval", argc, argv, &i, "--split", &split))) {
-            if (r < 0) return EXIT_USAGE;
+            (r = cli_opt("eval", argc, argv, &i, "--split", &split)) ||
+            (r = cli_opt_int("eval", argc, argv, &i, "--bootstrap", &nboot, &err)) ||
+            (r = cli_opt_int("eval", argc, argv, &i, "--seed", &seed, &err))) {
+            if (r < 0 || err) return EXIT_USAGE;
             continue;
         }
         return cli_usage_error("eval", "unknown argument '%s'", argv[i]);
     }
     if (!model || !data) return cli_usage_error("eval", "needs --model and --data");
+    if (nboot < 0 || nboot > 100000) return cli_usage_error("eval", "--bootstrap %d: must be 0..100000", nboot);
+    if (store && strcmp(split, "val")) return cli_usage_error("eval", "--store-thresholds chooses them on --split val");
     ecgx_model *m = NULL;
     nn_model_meta mm;
     if (ecgx_model_load(model, &m) < 0 || nn_model_meta_read(m, model, &mm) < 0) {
@@ -50,53 +202,57 @@ int cmd_eval(int argc, char **argv)
         ecgx_model_free(m);
         return cli_fail("eval");
     }
-    int *idx = NULL, n = 0, K = mm.n_classes, rc = EXIT_OK;
-    if (nn_data_split(&d, split, &idx, &n) < 0) {
+    int K = mm.n_classes, n = 0, rc = EXIT_OK;
+    float *p = NULL, *y = NULL;
+    double thr[64];
+    const char *thr_from = "the model's metadata";
+    ecgx_eval_result *res = NULL;
+    int *idx = NULL; /* an unknown split is a usage error, not bad input */
+    int bad_split = nn_data_split(&d, split, &idx, &n) < 0;
+    free(idx);
+    if (!bad_split && n == 0) {
+        fprintf(stderr, "ecgx eval: %s: split '%s' has no labelled records\n", data, split);
+        nn_data_free(&d);
+        ecgx_model_free(m);
+        return EXIT_BAD_INPUT;
+    }
+    if (bad_split) {
         nn_data_free(&d);
         ecgx_model_free(m);
         return cli_usage_error("eval", "%s", ecgx_last_error());
     }
-    /* model class k <- data column map[k] */
-    int map[64];
-    for (int k = 0; k < K; k++) {
-        map[k] = -1;
-        for (int c = 0; c < d.n_classes; c++)
-            if (!strcmp(d.classes[c], mm.classes[k])) map[k] = c;
-    }
-    float *p = malloc(sizeof(float) * ((size_t)n * K + 1)), *y = calloc((size_t)n * K + 1, sizeof(float));
-    double *auc = malloc(sizeof(double) * K);
-    ecgx_progress pb;
-    ecgx_progress_begin(&pb, "eval", n, quiet || json);
-    for (int i = 0; i < n; i++) {
-        int r = idx[i];
-        if (ecgx_model_predict_windows(m, d.x + d.offset[r], d.length[r], mm.window, mm.stride, p + (size_t)i * K, NULL) < 0) {
-            rc = cli_fail("eval");
-            break;
-        }
-        for (int k = 0; k < K; k++) y[(size_t)i * K + k] = map[k] >= 0 ? d.y[(size_t)r * d.n_classes + map[k]] : 0.0f;
-        ecgx_progress_update(&pb, i + 1);
-    }
-    ecgx_progress_end(&pb);
-    if (rc == EXIT_OK) {
-        double macro = nn_macro_auroc(p, y, n, K, auc);
-        if (json) {
-            printf("{\"model\":\"%s\",\"data\":\"%s\",\"split\":\"%s\",\"n\":%d,\"macro_auroc\":", model, data, split, n);
-            printf(isnan(macro) ? "null" : "%.6f", macro);
-            printf(",\"auroc\":{");
-            for (int k = 0; k < K; k++) {
-                printf("%s\"%s\":", k ? "," : "", mm.classes[k]);
-                printf(isnan(auc[k]) ? "null" : "%.6f", auc[k]);
-            }
-            printf("}}\n");
+    if (score_split(m, &mm, &d, split, quiet || json, &p, &y, &n) < 0) rc = cli_fail("eval");
+    if (!rc && (store || !nn_model_thresholds(m, &mm, thr))) {
+        if (!strcmp(split, "val")) {
+            if (youden(p, y, n, K, thr) < 0) rc = cli_fail("eval");
         } else {
-            printf("%s on %s (%s, %d records): macro AUROC %.4f\n", model, data, split, n, macro);
-            for (int k = 0; k < K; k++) printf("  %-8s AUROC %.4f\n", mm.classes[k], auc[k]);
+            float *vp = NULL, *vy = NULL;
+            int nv = 0;
+            if (score_split(m, &mm, &d, "val", quiet || json, &vp, &vy, &nv) < 0 || youden(vp, vy, nv, K, thr) < 0)
+                rc = cli_fail("eval");
+            free(vp);
+            free(vy);
         }
+        thr_from = "youden on the val split";
     }
+    for (int k = 0; k < K; k++)
+        if (!isfinite(thr[k])) thr[k] = 0.5;
+    if (!rc && store && store_thresholds(m, model, &mm, thr) < 0) rc = cli_fail("eval");
+    if (!rc) {
+        ecgx_eval_options o;
+        ecgx_eval_options_default(&o);
+        o.thresholds = thr;
+        o.n_bootstrap = nboot;
+        o.seed = (uint64_t)seed;
+        if (nn_eval(p, y, n, K, &o, &res) < 0) rc = cli_fail("eval");
+    }
+    if (!rc) {
+        if (json) print_json(model, data, split, n, &mm, thr, thr_from, res);
+        else print_text(model, data, split, n, &mm, thr, thr_from, res);
+    }
+    ecgx_eval_result_free(res);
     free(p);
     free(y);
-    free(auc);
-    free(idx);
     nn_data_free(&d);
     ecgx_model_free(m);
     return rc;

@@ -4,7 +4,7 @@
  * resampled, and the command says so on stderr. */
 #include "cli.h"
 #include "ecgx/nn.h"
-#include "nn_data.h"
+#include "ecgx/io.h"
 #include "nn_model_meta.h"
 
 #include <stdlib.h>
@@ -61,13 +61,17 @@ int cmd_predict(int argc, char **argv)
     for (int r = 0; r < nrec; r++) {
         float *x = NULL;
         int n = 0;
-        double fs_in = 0;
-        if (nn_record_load(recs[r], mm.fs, &x, &n, &fs_in) < 0) {
-            rc = cli_fail("predict");
+        ecgx_record *rec = NULL;
+        char note[256];
+        if (ecgx_record_read(recs[r], &rec) < 0 || ecgx_model_prepare_record(m, rec, ECGX_PREPARE_STRICT, &x, &n, NULL, note, sizeof note) < 0) {
+            fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], ecgx_last_error());
+            ecgx_record_free(rec);
+            rc = EXIT_BAD_INPUT;
             break;
         }
-        if (fs_in != mm.fs)
-            fprintf(stderr, "ecgx predict: %s: resampled from %g Hz to the model's %g Hz\n", recs[r], fs_in, mm.fs);
+        double fs_in = rec->fs;
+        ecgx_record_free(rec);
+        if (note[0]) fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], note);
         if (ecgx_model_predict_windows(m, x, n, mm.window, mm.stride, p, NULL) < 0) {
             fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], ecgx_last_error());
             free(x);

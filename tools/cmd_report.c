@@ -61,45 +61,6 @@ static const char *class_description(const char *c)
     return NULL;
 }
 
-/* Per-class thresholds from the model's metadata: "thresholds" as
- * "CD:0.31,MI:0.2" or as plain numbers in class order, or one key
- * "threshold_<CLASS>" per class. Returns 1 when every class got one. */
-static int model_thresholds(const ecgx_model *m, const nn_model_meta *mm, double *thr)
-{
-    int got = 0;
-    for (int k = 0; k < mm->n_classes; k++) thr[k] = NAN;
-    const char *all = ecgx_model_meta(m, "thresholds");
-    if (all) {
-        char *copy = strdup(all), *save = NULL;
-        int idx = 0;
-        for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save), idx++) {
-            char *colon = strchr(tok, ':');
-            char *end;
-            if (colon) {
-                *colon = 0;
-                double v = strtod(colon + 1, &end);
-                for (int k = 0; k < mm->n_classes; k++)
-                    if (!strcmp(mm->classes[k], tok) && end != colon + 1) thr[k] = v;
-            } else if (idx < mm->n_classes) {
-                double v = strtod(tok, &end);
-                if (end != tok) thr[idx] = v;
-            }
-        }
-        free(copy);
-    }
-    for (int k = 0; k < mm->n_classes; k++) {
-        char key[96];
-        snprintf(key, sizeof key, "threshold_%s", mm->classes[k]);
-        const char *v = ecgx_model_meta(m, key);
-        if (v) {
-            char *end;
-            double d = strtod(v, &end);
-            if (end != v) thr[k] = d;
-        }
-    }
-    for (int k = 0; k < mm->n_classes; k++) got += isfinite(thr[k]) && thr[k] >= 0 && thr[k] <= 1;
-    return got == mm->n_classes;
-}
 
 /* Everything computed for one explained class. */
 typedef struct explained_class {
@@ -305,7 +266,7 @@ int cmd_report(int argc, char **argv)
     ecgx_record *raw = NULL, *rec = NULL;
     ecgx_features *feat = NULL;
     ecgx_fiducials *fid_rec = NULL, *fid_m = NULL;
-    float *xp = NULL, *xm = NULL, *probs = NULL, *median = NULL;
+    float *xm = NULL, *probs = NULL, *median = NULL;
     uint8_t *seg = NULL;
     explained_class *ex = NULL;
     int n_ex = 0;
@@ -325,7 +286,7 @@ int cmd_report(int argc, char **argv)
     if (isfinite(threshold)) {
         for (int k = 0; k < mm.n_classes; k++) thr[k] = threshold;
         thr_source = "command line";
-    } else if (model_thresholds(m, &mm, thr)) {
+    } else if (nn_model_thresholds(m, &mm, thr)) {
         thr_source = "model (chosen on validation)";
     } else if (from_model) {
         fprintf(stderr, "ecgx report: %s: the model holds no per-class thresholds (metadata 'thresholds')\n", model);
@@ -367,19 +328,14 @@ int cmd_report(int argc, char **argv)
         goto done;
     }
 
-    /* predictions: exactly the path of `ecgx predict` (nn_preprocess + sliding windows, max) */
-    int np = 0;
-    probs = malloc(sizeof(float) * (size_t)mm.n_classes);
-    if (!probs || nn_preprocess(rec->data, ECGX_N_STD_LEADS, (int)rec->n_samples, rec->fs, mm.fs, &xp, &np) < 0 ||
-        ecgx_model_predict_windows(m, xp, np, mm.window, mm.stride, probs, NULL) < 0) {
-        fail_file(path);
-        goto done;
-    }
-
-    /* the explanation's input: the whole record with the model's preprocessing */
+    /* the model's input, the whole record with the model's preprocessing: the
+     * predictions (exactly the path of `ecgx predict`: sliding windows, max)
+     * and the explanation both read it */
     int L = 0;
     double fs_m = 0;
-    if (ecgx_xai_prepare_record(m, rec, &xm, &L, &fs_m) < 0) {
+    probs = malloc(sizeof(float) * (size_t)mm.n_classes);
+    if (!probs || ecgx_model_prepare_record(m, rec, 0, &xm, &L, &fs_m, NULL, 0) < 0 ||
+        ecgx_model_predict_windows(m, xm, L, mm.window, mm.stride, probs, NULL) < 0) {
         fail_file(path);
         goto done;
     }
@@ -517,7 +473,6 @@ done:
     free(median);
     free(seg);
     free(xm);
-    free(xp);
     free(probs);
     ecgx_fiducials_free(fid_m);
     ecgx_fiducials_free(fid_rec);

@@ -240,7 +240,7 @@ int cmd_train(int argc, char **argv)
         snprintf(buf, sizeof buf, "%d", stride);
         ecgx_model_set_meta(m, "window_stride", buf);
         ecgx_model_set_meta(m, "aggregation", "max");
-        ecgx_model_set_meta(m, "preprocessing", NN_PREPROCESSING);
+        ecgx_model_set_meta(m, "preprocessing", ECGX_NN_PREPROCESSING);
         ecgx_model_set_meta(m, "labels", labels);
         ecgx_model_set_meta(m, "leads", "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
         ecgx_model_set_meta(m, "train_data", data);

@@ -195,7 +195,7 @@ int cmd_xai_bench(int argc, char **argv)
         float *x = NULL;
         int L = 0;
         double fs = 0;
-        if (rc >= 0) rc = ecgx_xai_prepare_record(m, rec, &x, &L, &fs);
+        if (rc >= 0) rc = ecgx_model_prepare_record(m, rec, 0, &x, &L, &fs, NULL, 0);
         if (rc < 0) {
             fprintf(stderr, "ecgx %s: %s: %s\n", cmd, path, ecgx_last_error());
             ecgx_record_free(rec);

@@ -5,132 +5,18 @@
 #include "core/strutil.h"
 #include "ecgx/common.h"
 #include "ecgx/io.h"
+#include "ecgx/nn.h"
 #include "ecgx/outfile.h"
 #include "ecgx/record.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_CSV (256u << 20)
-
-/* ---------- signal processing ---------- */
-
-typedef struct biquad {
-    double b0, b1, b2, a1, a2;
-} biquad;
-
-/* RBJ cookbook second-order Butterworth (Q = 1/sqrt 2), bilinear transform */
-static biquad butter2(int highpass, double f0, double fs)
-{
-    double w0 = 2.0 * M_PI * f0 / fs, c = cos(w0), al = sin(w0) / (2.0 * M_SQRT1_2), a0 = 1.0 + al;
-    biquad q;
-    if (highpass) {
-        q.b0 = (1.0 + c) / 2.0 / a0;
-        q.b1 = -(1.0 + c) / a0;
-        q.b2 = q.b0;
-    } else {
-        q.b0 = (1.0 - c) / 2.0 / a0;
-        q.b1 = (1.0 - c) / a0;
-        q.b2 = q.b0;
-    }
-    q.a1 = -2.0 * c / a0;
-    q.a2 = (1.0 - al) / a0;
-    return q;
-}
-
-/* direct form II transposed, state started at the steady state of x[0] */
-static void biquad_run(const biquad *q, double *x, int n)
-{
-    double dc = (q->b0 + q->b1 + q->b2) / (1.0 + q->a1 + q->a2);
-    double y0 = x[0] * dc;
-    double z1 = y0 - q->b0 * x[0], z2 = q->b2 * x[0] - q->a2 * y0;
-    for (int i = 0; i < n; i++) {
-        double xi = x[i], y = q->b0 * xi + z1;
-        z1 = q->b1 * xi - q->a1 * y + z2;
-        z2 = q->b2 * xi - q->a2 * y;
-        x[i] = y;
-    }
-}
-
-/* zero-phase: odd reflection at both ends, forward, backward */
-static int filtfilt(const biquad *qs, int nq, float *x, int n, int pad)
-{
-    if (pad > n - 1) pad = n - 1;
-    if (pad < 0) pad = 0;
-    int m = n + 2 * pad;
-    double *w = malloc(sizeof(double) * (size_t)m);
-    if (!w) return ecgx_error(ECGX_ERR_NOMEM, "filter: out of memory");
-    for (int i = 0; i < pad; i++) w[i] = 2.0 * x[0] - x[pad - i];
-    for (int i = 0; i < n; i++) w[pad + i] = x[i];
-    for (int i = 0; i < pad; i++) w[pad + n + i] = 2.0 * x[n - 1] - x[n - 2 - i];
-    for (int k = 0; k < nq; k++) biquad_run(&qs[k], w, m);
-    for (int i = 0; i < m / 2; i++) {
-        double t = w[i];
-        w[i] = w[m - 1 - i];
-        w[m - 1 - i] = t;
-    }
-    for (int k = 0; k < nq; k++) biquad_run(&qs[k], w, m);
-    for (int i = 0; i < n; i++) x[i] = (float)w[m - 1 - pad - i];
-    free(w);
-    return 0;
-}
-
-int nn_preprocess(const float *x, int leads, int n, double fs_in, double fs_out, float **out, int *n_out)
-{
-    *out = NULL;
-    if (n < 2 || !(fs_in > 0) || !(fs_out > 0))
-        return ecgx_error(ECGX_ERR_ARG, "preprocess: %d samples at %g Hz", n, fs_in);
-    for (int64_t i = 0; i < (int64_t)leads * n; i++)
-        if (!isfinite(x[i]))
-            return ecgx_error(ECGX_ERR_RANGE, "sample %lld of lead %lld is not a finite number",
-                              (long long)(i % n), (long long)(i / n) + 1);
-    int m = fs_out == fs_in ? n : (int)floor((double)(n - 1) * fs_out / fs_in) + 1;
-    float *y = malloc(sizeof(float) * (size_t)leads * m), *tmp = malloc(sizeof(float) * (size_t)n);
-    if (!y || !tmp) {
-        free(y);
-        free(tmp);
-        return ecgx_error(ECGX_ERR_NOMEM, "preprocess: out of memory");
-    }
-    biquad q[2];
-    int nq = 0;
-    q[nq++] = butter2(1, 0.5, fs_in);
-    if (40.0 < 0.49 * fs_in) q[nq++] = butter2(0, 40.0, fs_in);
-    int pad = (int)(3.0 * fs_in); /* a few time constants of the 0.5 Hz high-pass */
-    for (int l = 0; l < leads; l++) {
-        memcpy(tmp, x + (int64_t)l * n, sizeof(float) * n);
-        int rc = filtfilt(q, nq, tmp, n, pad);
-        if (rc < 0) {
-            free(y);
-            free(tmp);
-            return rc;
-        }
-        float *yl = y + (int64_t)l * m;
-        if (m == n) {
-            memcpy(yl, tmp, sizeof(float) * n);
-        } else { /* linear interpolation; the 40 Hz low-pass came first */
-            for (int i = 0; i < m; i++) {
-                double t = i * fs_in / fs_out;
-                int k = (int)t;
-                if (k >= n - 1) { yl[i] = tmp[n - 1]; continue; }
-                double f = t - k;
-                yl[i] = (float)((1.0 - f) * tmp[k] + f * tmp[k + 1]);
-            }
-        }
-        double s = 0, ss = 0;
-        for (int i = 0; i < m; i++) s += yl[i];
-        double mean = s / m;
-        for (int i = 0; i < m; i++) ss += (yl[i] - mean) * (yl[i] - mean);
-        double sd = sqrt(ss / m);
-        for (int i = 0; i < m; i++) yl[i] = sd > 1e-8 ? (float)((yl[i] - mean) / sd) : 0.0f;
-    }
-    free(tmp);
-    *out = y;
-    *n_out = m;
-    return 0;
-}
 
 /* ---------- WFDB format 16 ---------- */
 
@@ -266,8 +152,15 @@ int nn_record_load(const char *path, double fs, float **x, int *n, double *fs_in
     int rc = read_wfdb16(path, &raw, &nr, fs_in);
     if (rc == ECGX_ERR_UNSUPPORTED || rc == ECGX_ERR_IO) rc = read_any(path, &raw, &nr, fs_in);
     if (rc < 0) return rc;
-    rc = nn_preprocess(raw, 12, nr, *fs_in, fs, x, n);
+    int64_t n64 = 0;
+    rc = ecgx_nn_preprocess(raw, 12, nr, *fs_in, fs, x, &n64);
     free(raw);
+    if (rc >= 0 && n64 > INT_MAX / 12) {
+        free(*x);
+        *x = NULL;
+        rc = ecgx_error(ECGX_ERR_RANGE, "%lld samples is too long", (long long)n64);
+    }
+    if (rc >= 0) *n = (int)n64;
     if (rc < 0) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", ecgx_last_error());

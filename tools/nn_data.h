@@ -1,24 +1,17 @@
 /* Training data for the nn commands, in memory and preprocessed.
  *
  * INTERIM ADAPTER: this reads PTB-XL (ptbxl_database.csv) and labels.csv
- * folders and WFDB format-16 records itself, and preprocesses with its own
- * small Butterworth band-pass, because the dataset, io and dsp modules were
- * not on main when the nn engine was written. Everything the nn commands need
- * from the data goes through the functions below, so switching to
- * ecgx_dataset_open / ecgx_dataset_load / ecgx_filter_butter /
- * ecgx_record_resample / ecgx_zscore touches only nn_data.c.
+ * folders and WFDB format-16 records itself, because the dataset and io
+ * modules were not on main when the nn engine was written. Everything the nn
+ * commands need from the data goes through the functions below, so switching
+ * to ecgx_dataset_open / ecgx_dataset_load touches only nn_data.c.
  *
- * Preprocessing (the same for every source, recorded in the model file as
- * NN_PREPROCESSING): zero-phase Butterworth band-pass 0.5-40 Hz (second
- * order high-pass and low-pass, run forward and backward), resampling to
- * the model's rate (linear interpolation after the 40 Hz low-pass), z-score
- * of each lead over the record. */
+ * Preprocessing is the library's (ecgx_nn_preprocess, ECGX_NN_PREPROCESSING
+ * in ecgx/nn.h), the same for every source. */
 #ifndef ECGX_TOOLS_NN_DATA_H
 #define ECGX_TOOLS_NN_DATA_H
 
 #include <stdint.h>
-
-#define NN_PREPROCESSING "bandpass 0.5-40 Hz (butterworth 2+2, zero-phase), resample to fs, zscore per lead"
 
 typedef struct nn_data {
     int n, n_leads, n_classes;
@@ -47,9 +40,5 @@ int nn_data_split(const nn_data *d, const char *which, int **idx, int *n);
  * standard leads [12][n], preprocessed at rate fs. *fs_in receives the
  * record's own rate. */
 int nn_record_load(const char *path, double fs, float **x, int *n, double *fs_in);
-
-/* Preprocess one record in place/into a new buffer: [leads][n] at fs_in ->
- * [leads][*n_out] at fs_out. */
-int nn_preprocess(const float *x, int leads, int n, double fs_in, double fs_out, float **out, int *n_out);
 
 #endif

@@ -1,59 +1,48 @@
 #include "nn_metrics.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
-typedef struct sv {
-    float s, t;
-} sv;
-
-static int cmp_sv(const void *a, const void *b)
+int nn_eval(const float *scores, const float *targets, int n, int K, const ecgx_eval_options *opt,
+            ecgx_eval_result **out)
 {
-    float x = ((const sv *)a)->s, y = ((const sv *)b)->s;
-    return x < y ? -1 : x > y;
-}
-
-/* Mann-Whitney U with average ranks for ties */
-double nn_auroc(const float *scores, const float *targets, int n, int stride)
-{
-    sv *v = malloc(sizeof(sv) * (size_t)(n + 1));
-    if (!v) return NAN;
-    double npos = 0, nneg = 0;
-    for (int i = 0; i < n; i++) {
-        v[i].s = scores[(size_t)i * stride];
-        v[i].t = targets[(size_t)i * stride];
-        if (v[i].t > 0.5f) npos++;
-        else nneg++;
+    *out = NULL;
+    size_t nk = (size_t)n * (size_t)K;
+    double *s = malloc(sizeof(double) * (nk + 1));
+    uint8_t *y = malloc(nk + 1);
+    if (!s || !y) {
+        free(s);
+        free(y);
+        return ecgx_error(ECGX_ERR_NOMEM, "eval: out of memory");
     }
-    if (npos == 0 || nneg == 0) {
-        free(v);
-        return NAN;
+    for (size_t i = 0; i < nk; i++) {
+        s[i] = scores[i];
+        y[i] = targets[i] > 0.5f;
     }
-    qsort(v, n, sizeof(sv), cmp_sv);
-    double rank_sum = 0;
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j < n && v[j].s == v[i].s) j++;
-        double r = (i + 1 + j) / 2.0; /* average of ranks i+1..j */
-        for (int k = i; k < j; k++)
-            if (v[k].t > 0.5f) rank_sum += r;
-        i = j;
-    }
-    free(v);
-    return (rank_sum - npos * (npos + 1) / 2.0) / (npos * nneg);
+    int rc = ecgx_eval_multilabel(s, y, n, K, opt, out);
+    free(s);
+    free(y);
+    return rc;
 }
 
 double nn_macro_auroc(const float *scores, const float *targets, int n, int K, double *auc)
 {
-    double s = 0;
-    int k = 0;
-    for (int c = 0; c < K; c++) {
-        double a = nn_auroc(scores + c, targets + c, n, K);
-        if (auc) auc[c] = a;
-        if (!isnan(a)) {
-            s += a;
-            k++;
+    ecgx_eval_options o;
+    ecgx_eval_options_default(&o);
+    o.n_bootstrap = 0;
+    ecgx_eval_result *r = NULL;
+    double macro = NAN;
+    if (n > 0 && nn_eval(scores, targets, n, K, &o, &r) == 0) {
+        int defined = 0;
+        for (int k = 0; k < K; k++) {
+            if (auc) auc[k] = r->classes[k].defined ? r->classes[k].s.auroc : NAN;
+            defined += r->classes[k].defined;
         }
+        if (defined) macro = r->macro.auroc;
+    } else if (auc) {
+        for (int k = 0; k < K; k++) auc[k] = NAN;
     }
-    return k ? s / k : NAN;
+    ecgx_eval_result_free(r);
+    return macro;
 }

@@ -16,4 +16,10 @@ typedef struct nn_model_meta {
  * half the window, classes "class0".."). Errors name the file. */
 int nn_model_meta_read(const ecgx_model *m, const char *path, nn_model_meta *mm);
 
+/* Per-class thresholds from the model's metadata (docs/cli_report.md):
+ * "thresholds" as "CD:0.31,MI:0.2" or as plain numbers in class order, or
+ * one key "threshold_<CLASS>" per class; thr[k] NAN where absent. Returns 1
+ * when every class got one in [0, 1]. */
+int nn_model_thresholds(const ecgx_model *m, const nn_model_meta *mm, double *thr);
+
 #endif

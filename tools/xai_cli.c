@@ -140,7 +140,7 @@ int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecg
     if (rec) e->rec = rec;
     else rc = ecgx_record_read(path, &e->rec);
     if (rc < 0) return rc;
-    rc = ecgx_xai_prepare_record(m, e->rec, &e->x, &e->L, &e->fs);
+    rc = ecgx_model_prepare_record(m, e->rec, 0, &e->x, &e->L, &e->fs, NULL, 0);
     int C = ecgx_model_in_channels(m), K = ecgx_model_n_classes(m);
     if (!rc) {
         e->probs = malloc(sizeof(float) * K);

@@ -36,6 +36,9 @@
 #define ECGX_NN_H
 
 #include "ecgx/common.h"
+#include "ecgx/record.h"
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -259,6 +262,36 @@ double ecgx_onecycle_lr(const ecgx_onecycle *s, int64_t step);
 double ecgx_onecycle_momentum(const ecgx_onecycle *s, int64_t step);
 /* Cosine annealing from lr0 to lr_min over total steps (CosineAnnealingLR). */
 double ecgx_cosine_lr(double lr0, double lr_min, int64_t step, int64_t total);
+
+/* ---- Preprocessing: a record made ready for a model ---------------------
+ * The same for every source, and recorded in the model file under
+ * "preprocessing": zero-phase Butterworth band-pass 0.5-40 Hz (a 2nd-order
+ * high-pass and a 2nd-order low-pass as one cascade, run forward and
+ * backward with steady-state initial conditions, the signal first extended
+ * by odd reflection of 3 s at each end), resampling to the model's rate
+ * (polyphase, ecgx_resample_poly), z-score of each lead over the record.
+ * The low-pass is left out when 40 Hz is not below 0.49 fs. */
+#define ECGX_NN_PREPROCESSING "bandpass 0.5-40 Hz (butterworth 2+2, zero-phase), resample to fs, zscore per lead"
+
+/* [leads][n] at fs_in -> a new buffer [leads][*n_out] at fs_out (malloc'd).
+ * Every sample must be finite. */
+int ecgx_nn_preprocess(const float *x, int leads, int64_t n, double fs_in, double fs_out, float **out,
+                       int64_t *n_out);
+
+/* The model's input for a whole record: for a 12-channel model the record's
+ * leads in the standard 12 order (missing leads are zeros; error when none
+ * is present), otherwise exactly in_channels leads as they are; NaN/Inf
+ * samples interpolated (ecgx_dsp_sanitize); then ecgx_nn_preprocess to the
+ * model's "fs" metadata. With ECGX_PREPARE_STRICT a missing standard lead or
+ * a non-finite sample is an error instead (predictions on made-up signal
+ * are worse than none; explanations prefer an answer). *x is
+ * [in_channels][*length], malloc'd; *fs (may be NULL) receives the model's
+ * rate. `note` (may be NULL) receives what was done beyond the plain path,
+ * "" when nothing: "missing leads V5, V6 (zeros); 3 non-finite samples
+ * interpolated; resampled from 500 Hz to the model's 100 Hz". */
+#define ECGX_PREPARE_STRICT 1
+int ecgx_model_prepare_record(const ecgx_model *m, const ecgx_record *rec, int flags, float **x, int *length,
+                              double *fs, char *note, size_t note_n);
 
 #ifdef __cplusplus
 }

@@ -160,14 +160,7 @@ int ecgx_xai_make_baseline(const float *x, int channels, int length, ecgx_xai_ba
  * mode, in chunks of at most `chunk` (helper for curves and perturbations). */
 int ecgx_xai_logits(ecgx_model *m, const float *x, int batch, int length, int chunk, float *logits);
 
-/* ---- model-ready input from a record ----
- * The model's metadata names fs and preprocessing ("bandpass0.5-40,zscore"
- * by default): the record is put into the standard 12-lead order (missing
- * leads zero), sanitised, band-passed 0.5-40 Hz, resampled to fs and
- * z-scored per lead, at its full length. *x (malloc'd) receives
- * [in_channels][*length]; *fs_out the model's rate. */
-int ecgx_xai_prepare_record(const ecgx_model *m, const ecgx_record *rec, float **x, int *length,
-                            double *fs_out);
+/* ---- model-ready input: ecgx_model_prepare_record (ecgx/nn.h) ---- */
 /* Fiducials of a record for its model-ready input: delineated (dsp) at the
  * record's own rate, per-lead beats arranged in the standard 12-lead order
  * (leads the record lacks keep -1, i.e. fall back to the global fiducials),

@@ -740,12 +740,8 @@ int ecgx_model_backward(ecgx_model *m, const float *dlogits, float *dinput, int 
     for (int i = 0; i < m->n_layers; i++) act += (int64_t)B * m->layers[i].c * m->layers[i].l;
     int64_t in = (int64_t)B * m->in_channels * m->length;
     if (grow((void **)&m->grads_arena, &m->grad_cap, act, sizeof(float), "gradients") < 0) return ECGX_ERR_NOMEM;
-    int64_t incap = m->input_grad ? m->in_cap : 0;
-    if (!m->input_grad || incap < in) {
-        free(m->input_grad);
-        m->input_grad = ecgx_malloc_array((size_t)m->in_cap, sizeof(float), "input gradient");
-        if (!m->input_grad) return ECGX_ERR_NOMEM;
-    }
+    if (grow((void **)&m->input_grad, &m->in_grad_cap, in, sizeof(float), "input gradient") < 0)
+        return ECGX_ERR_NOMEM;
     float *g = m->grads_arena;
     for (int i = 0; i < m->n_layers; i++) {
         m->layers[i].grad = g;

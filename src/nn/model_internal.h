@@ -66,7 +66,7 @@ struct ecgx_model {
     uint64_t rng;
     /* plan */
     int batch, length;            /* of the last forward */
-    int64_t act_cap, grad_cap, arg_cap, mask_cap, ws_cap, in_cap;
+    int64_t act_cap, grad_cap, arg_cap, mask_cap, ws_cap, in_cap, in_grad_cap;
     float *act, *grads_arena, *mask_arena, *ws, *input, *input_grad;
     int32_t *arg_arena;
     int nthreads;

@@ -4,7 +4,6 @@
 
 #include "core/alloc.h"
 #include "ecgx/dsp.h"
-#include "nn/model_internal.h" /* only for the work-around in xai_grad_batch */
 
 #include <math.h>
 #include <stdio.h>
@@ -128,13 +127,6 @@ int xai_grad_batch(ecgx_model *m, const float *x, int B, int L, int target, floa
     if (!rc) rc = ecgx_model_forward(m, x, B, L, lg);
     if (!rc) {
         for (int b = 0; b < B; b++) dl[(size_t)b * n + target] = 1.0f;
-        /* Work-around for an nn bug (reported): ecgx_model_backward sizes its
-         * input-gradient buffer at its first call and does not grow it when
-         * a later forward uses a larger batch x length. Dropping the buffer
-         * makes backward allocate it at the current size. Remove once nn
-         * tracks that buffer's capacity. */
-        free(m->input_grad);
-        m->input_grad = NULL;
         rc = ecgx_model_backward(m, dl, dx, ECGX_BACKWARD_NO_PARAM_GRADS);
     }
     if (lg != logits) free(lg);
