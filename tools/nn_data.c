@@ -78,6 +78,13 @@ int nn_data_load(const char *dirs, const char *label_set, double fs, int min_len
         float *x = NULL;
         int n = 0, k = d->n;
         if ((rc = ecgx_dataset_record_info(ds, i, &info)) < 0) break;
+        int labelled = ecgx_dataset_labels(ds, i, d->y + (int64_t)k * d->n_classes) == 0;
+        for (int c = 0; labelled && c < d->n_classes; c++) labelled = isfinite(d->y[(int64_t)k * d->n_classes + c]);
+        if (!labelled) { /* e.g. unknown sex */
+            if (!quiet) fprintf(stderr, "ecgx: skipping %s: no value for the label set\n", info.path);
+            d->n_skipped++;
+            continue;
+        }
         if (load_one(ds, i, fs, &x, &n) < 0 || n < min_length) {
             if (!quiet)
                 fprintf(stderr, "ecgx: skipping %s: %s\n", info.path,
@@ -105,7 +112,7 @@ int nn_data_load(const char *dirs, const char *label_set, double fs, int min_len
         d->ids[k] = strdup(info.path);
         d->split[k] = (int)info.split;
         d->fold[k] = info.fold;
-        if (!d->ids[k] || ecgx_dataset_labels(ds, i, d->y + (int64_t)k * d->n_classes) < 0) rc = ECGX_ERR_NOMEM;
+        if (!d->ids[k]) rc = ECGX_ERR_NOMEM;
         d->n++;
     }
     ecgx_dataset_free(ds);
