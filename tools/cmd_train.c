@@ -108,6 +108,7 @@ static void usage(FILE *o)
             "Trains a 1-D CNN with the PTB-XL benchmark's recipe and keeps the epoch with the best\n"
             "validation macro AUROC.\n"
             "  --labels SET        superdiagnostic (default), subdiagnostic, diagnostic, form, rhythm, all\n"
+            "                      (PTB-XL), dx (Challenge SNOMED CT), labels (a labels.csv's columns), sex\n"
             "  --arch NAME         resnet1d_wang (default), fcn_wang\n"
             "  --epochs N          50        --batch N       128\n"
             "  --lr X              1e-2      --wd X          1e-2 (AdamW, one-cycle)\n"
@@ -150,6 +151,7 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train", "unknown argument '%s'", argv[i]);
     }
     if (!data) return cli_usage_error("train", "--data is required");
+    if (!strcmp(labels, "age")) return cli_usage_error("train", "--labels age is a regression target; training it is not implemented");
     if (!out && !export) return cli_usage_error("train", "-o MODEL.safetensors is required");
     if (epochs < 1 || epochs > 100000 || batch < 2 || batch > 65536 || !(lr > 0) || !(wd >= 0) || !(fs >= 10 && fs <= 10000) ||
         !(window_s > 0.1 && window_s < 600))
@@ -341,7 +343,10 @@ int cmd_train(int argc, char **argv)
         if (json) {
             printf("{\"model\":\"%s\",\"arch\":\"%s\",\"epochs\":%d,\"best_epoch\":%d,\"val_macro_auroc\":%.6f,\"val_auroc\":{",
                    out, arch, epochs, best_epoch, best);
-            for (int c = 0; c < K; c++) printf("%s\"%s\":%.6f", c ? "," : "", d.classes[c], best_auc[c]);
+            for (int c = 0; c < K; c++) {
+                printf("%s\"%s\":", c ? "," : "", d.classes[c]);
+                printf(isfinite(best_auc[c]) ? "%.6f" : "null", best_auc[c]); /* JSON has no NaN */
+            }
             printf("},\"n_train\":%d,\"n_val\":%d,\"final_loss\":%.6f,\"train_seconds\":%.1f,\"peak_rss_mb\":%.1f}\n",
                    ntr, nva, last_loss, t_total, ru.ru_maxrss / 1024.0);
         } else {
