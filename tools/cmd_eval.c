@@ -77,33 +77,24 @@ static int youden(const float *p, const float *y, int n, int K, double *thr)
 
 static void jnum(double v) { printf(isfinite(v) ? "%.6f" : "null", v); }
 
+/* "name":value,"name_ci":[lo,hi] — one metric with its bootstrap interval. */
+static void jmetric(const char *name, double v, ecgx_interval ci, int first)
+{
+    printf("%s\"%s\":", first ? "" : ",", name);
+    jnum(v);
+    printf(",\"%s_ci\":[", name);
+    jnum(ci.lo);
+    printf(",");
+    jnum(ci.hi);
+    printf("]");
+}
+
 static void jsummary(const ecgx_eval_summary *s)
 {
-    printf("\"auroc\":");
-    jnum(s->auroc);
-    printf(",\"auroc_ci\":[");
-    jnum(s->auroc_ci.lo);
-    printf(",");
-    jnum(s->auroc_ci.hi);
-    printf("],\"auprc\":");
-    jnum(s->auprc);
-    printf(",\"auprc_ci\":[");
-    jnum(s->auprc_ci.lo);
-    printf(",");
-    jnum(s->auprc_ci.hi);
-    printf("],\"sensitivity\":");
-    jnum(s->at.sensitivity);
-    printf(",\"sensitivity_ci\":[");
-    jnum(s->sensitivity_ci.lo);
-    printf(",");
-    jnum(s->sensitivity_ci.hi);
-    printf("],\"specificity\":");
-    jnum(s->at.specificity);
-    printf(",\"specificity_ci\":[");
-    jnum(s->specificity_ci.lo);
-    printf(",");
-    jnum(s->specificity_ci.hi);
-    printf("]");
+    jmetric("auroc", s->auroc, s->auroc_ci, 1);
+    jmetric("auprc", s->auprc, s->auprc_ci, 0);
+    jmetric("sensitivity", s->at.sensitivity, s->sensitivity_ci, 0);
+    jmetric("specificity", s->at.specificity, s->specificity_ci, 0);
 }
 
 static void print_json(const char *model, const char *data, const char *split, int n, const nn_model_meta *mm,
