@@ -119,4 +119,38 @@ static inline const char *test_tmpdir(void)
     return dir;
 }
 
+/* A whole file as a NUL-terminated buffer (read with stdio, independently of
+ * the library under test); NULL when it cannot be read. n may be NULL. */
+static inline char *test_slurp(const char *path, size_t *n)
+{
+    if (n) *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *b = NULL;
+    long sz = -1;
+    if (fseek(f, 0, SEEK_END) == 0) sz = ftell(f);
+    if (sz >= 0 && fseek(f, 0, SEEK_SET) == 0) b = malloc((size_t)sz + 1);
+    if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) { free(b); b = NULL; }
+    fclose(f);
+    if (b) b[sz] = 0;
+    if (n) *n = b ? (size_t)sz : 0;
+    return b;
+}
+
+/* n float32 values from "<dir>/<name>.f32" (as the PyTorch reference scripts
+ * write them); NULL when the file is missing or holds another count. */
+static inline float *test_read_f32(const char *dir, const char *name, int64_t n)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s.f32", dir, name);
+    size_t bytes = 0;
+    char *b = test_slurp(p, &bytes);
+    if (b && bytes != sizeof(float) * (size_t)n) {
+        fprintf(stderr, "%s: %zu bytes, expected %lld floats\n", p, bytes, (long long)n);
+        free(b);
+        b = NULL;
+    }
+    return (float *)b;
+}
+
 #endif

@@ -18,20 +18,6 @@ static const char *tmp(const char *name)
     return p[k];
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) { free(b); b = NULL; }
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
-}
-
 static void write_text(const char *name, const char *text)
 {
     FILE *f = fopen(tmp(name), "wb");
@@ -64,7 +50,7 @@ static void test_wfdb_csv_wfdb(void)
         for (int l = 0; l < a->n_leads; l++) CHECK(strcmp(a->leads[l].name, b->leads[l].name) == 0);
         CHECK_OK(ecgx_wfdb_write(tmp("trip"), b, 1000));
         size_t n1 = 0, n2 = 0;
-        unsigned char *orig = slurp(dat, &n1), *mine = slurp(tmp("trip.dat"), &n2);
+        unsigned char *orig = (unsigned char *)test_slurp(dat, &n1), *mine = (unsigned char *)test_slurp(tmp("trip.dat"), &n2);
         CHECK_MSG(orig && mine && n1 == n2 && memcmp(orig, mine, n1) == 0, "%s: adc values changed on the way", recs[i]);
         free(orig);
         free(mine);
@@ -187,7 +173,7 @@ static void test_wfdb_writer(void)
     CHECK_OK(ecgx_record_write(tmp("w.hea"), r));
     wfdb_header h;
     size_t n;
-    char *text = (char *)slurp(tmp("w.hea"), &n);
+    char *text = (char *)test_slurp(tmp("w.hea"), &n);
     CHECK(text && ecgx_wfdb_header_parse(text, n, "w.hea", &h) == 0);
     free(text);
     CHECK(h.sig && h.sig[0].gain == 1000 && h.sig[1].gain == 500 && h.sig[0].format == 16);

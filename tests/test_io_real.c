@@ -13,28 +13,13 @@
 static const char *data_dir;
 
 /* ---- a tiny independent reader of the bits the tests need ---- */
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) { free(b); b = NULL; }
-    fclose(f);
-    if (b) b[sz] = 0;
-    *n = (size_t)sz;
-    return b;
-}
-
 typedef struct hsig { double gain; int baseline; char units[32]; } hsig;
 
 /* Gains and baselines from a header, parsed with sscanf: "file fmt gain(base)/units ...". */
 static int read_gains(const char *hea, hsig *s, int max, int *nsig, long *nsamp)
 {
     size_t n;
-    char *text = (char *)slurp(hea, &n);
+    char *text = (char *)test_slurp(hea, &n);
     if (!text) return -1;
     int k = -1;
     char *save = NULL;
@@ -76,7 +61,7 @@ static void check_fmt16_record(const char *base)
     long nsamp;
     CHECK_MSG(read_gains(hea, s, 16, &nsig, &nsamp) == 0, "%s", hea);
     size_t n;
-    unsigned char *b = slurp(dat, &n);
+    unsigned char *b = (unsigned char *)test_slurp(dat, &n);
     CHECK_MSG(b && n == (size_t)nsig * (size_t)nsamp * 2, "%s: %zu bytes", dat, n);
     ecgx_record *rec = NULL;
     CHECK_OK(ecgx_record_read(base, &rec));
@@ -171,7 +156,7 @@ static void test_mitdb_values(void)
         long nsamp;
         CHECK(read_gains(hea, s, 2, &nsig, &nsamp) == 0 && nsig == 2 && nsamp == 650000);
         size_t n;
-        unsigned char *b = slurp(dat, &n);
+        unsigned char *b = (unsigned char *)test_slurp(dat, &n);
         ecgx_record *rec = NULL;
         ecgx_read_info info;
         CHECK_OK(ecgx_record_read_ex(base, 0, &rec, &info));
@@ -206,7 +191,7 @@ static void check_mat_record(const char *base)
     long nsamp;
     CHECK_MSG(read_gains(hea, s, 12, &nsig, &nsamp) == 0, "%s", hea);
     size_t n;
-    unsigned char *b = slurp(mat, &n);
+    unsigned char *b = (unsigned char *)test_slurp(mat, &n);
     ecgx_record *rec = NULL;
     ecgx_read_info info;
     CHECK_OK(ecgx_record_read_ex(base, 0, &rec, &info));

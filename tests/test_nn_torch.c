@@ -21,24 +21,6 @@ static int write_f32(const char *name, const float *x, int64_t n)
     return fclose(f);
 }
 
-/* NULL when the reference did not write that file. */
-static float *read_f32(const char *name, int64_t n)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s.f32", tmp, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    float *x = malloc(sizeof(float) * (size_t)n + 4);
-    size_t got = fread(x, sizeof(float), (size_t)n + 1, f);
-    fclose(f);
-    if ((int64_t)got != n) {
-        fprintf(stderr, "%s: %zu values, expected %lld\n", name, got, (long long)n);
-        free(x);
-        return NULL;
-    }
-    return x;
-}
-
 /* max |a-b| / max(max |b|, floor) */
 static double rel_err(const float *a, const float *b, int64_t n, double floor)
 {
@@ -144,18 +126,18 @@ static void compare_arch(const char *arch, int B, int L, int strict_train)
          * float32 PyTorch itself reaches on the same weights and batch */
         double tol_l = 1e-4, tol_g = 1e-3;
         if (mode) {
-            float *r64 = read_f32("train.logits", (int64_t)B * N), *r32 = read_f32("train32.logits", (int64_t)B * N);
+            float *r64 = test_read_f32(tmp, "train.logits", (int64_t)B * N), *r32 = test_read_f32(tmp, "train32.logits", (int64_t)B * N);
             if (r64 && r32) tol_l = fmax(tol_l, 3 * rel_err(r32, r64, (int64_t)B * N, 1.0));
             free(r64);
             free(r32);
-            r64 = read_f32("train.dinput", nx);
-            r32 = read_f32("train32.dinput", nx);
+            r64 = test_read_f32(tmp, "train.dinput", nx);
+            r32 = test_read_f32(tmp, "train32.dinput", nx);
             if (r64 && r32) tol_g = fmax(tol_g, 3 * rel_l2(r32, r64, nx));
             free(r64);
             free(r32);
         }
         snprintf(key, sizeof key, "%s.logits", mn);
-        float *ref = read_f32(key, (int64_t)B * N);
+        float *ref = test_read_f32(tmp, key, (int64_t)B * N);
         CHECK_MSG(ref != NULL, "%s missing", key);
         if (ref) {
             double e = rel_err(logits, ref, (int64_t)B * N, 1.0);
@@ -164,7 +146,7 @@ static void compare_arch(const char *arch, int B, int L, int strict_train)
         }
         free(ref);
         snprintf(key, sizeof key, "%s.dinput", mn);
-        ref = read_f32(key, nx);
+        ref = test_read_f32(tmp, key, nx);
         CHECK_MSG(ref != NULL, "%s missing", key);
         if (ref) {
             double e = rel_l2(dx, ref, nx), emax = rel_err(dx, ref, nx, 1e-12);
@@ -178,7 +160,7 @@ static void compare_arch(const char *arch, int B, int L, int strict_train)
             const float *a = ecgx_model_activation(m, i, &b, &c, &l);
             const char *name = ecgx_model_layer_name(m, i);
             snprintf(key, sizeof key, "%s.act.%s", mn, name);
-            ref = read_f32(key, (int64_t)b * c * l);
+            ref = test_read_f32(tmp, key, (int64_t)b * c * l);
             if (ref) {
                 n_act++;
                 double e = rel_err(a, ref, (int64_t)b * c * l, 1.0);
@@ -187,7 +169,7 @@ static void compare_arch(const char *arch, int B, int L, int strict_train)
             }
             const float *g = ecgx_model_gradient(m, i, &b, &c, &l);
             snprintf(key, sizeof key, "%s.grad.%s", mn, name);
-            ref = g ? read_f32(key, (int64_t)b * c * l) : NULL;
+            ref = g ? test_read_f32(tmp, key, (int64_t)b * c * l) : NULL;
             if (ref) {
                 double e = rel_l2(g, ref, (int64_t)b * c * l);
                 CHECK_MSG(e <= tol_g, "%s %s: gradient at layer %s differs by %.3g", arch, mn, name, e);
@@ -199,7 +181,7 @@ static void compare_arch(const char *arch, int B, int L, int strict_train)
             ecgx_param p;
             ecgx_model_param(m, i, &p);
             snprintf(key, sizeof key, "%s.%s.%s", mn, p.grad ? "pgrad" : "buf", p.name);
-            ref = read_f32(key, p.size);
+            ref = test_read_f32(tmp, key, p.size);
             CHECK_MSG(ref != NULL, "%s missing", key);
             if (!ref) continue;
             double e = p.grad ? rel_l2(p.grad, ref, p.size) : rel_err(p.data, ref, p.size, 1e-12);

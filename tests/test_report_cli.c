@@ -28,25 +28,11 @@ static int run(const char *args)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
-    if (s) s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 static char *slurp_tmp(const char *name)
 {
     char p[1024];
     snprintf(p, sizeof p, "%s/%s", tmp, name);
-    return slurp(p);
+    return test_slurp(p, NULL);
 }
 
 static const char *steps_arg(void)
@@ -64,7 +50,7 @@ static void test_report_ok(void)
     char *err = slurp_tmp("err.txt");
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err ? err : "");
     free(err);
-    char *h = slurp(html);
+    char *h = test_slurp(html, NULL);
     CHECK_MSG(h != NULL, "no report at %s", html);
     if (h) {
         static const char *ids[] = {"record-info",  "disclaimer",   "predictions-table", "ecg-plain",

@@ -10,15 +10,6 @@
 #include <cjson/cJSON.h>
 #include <sys/wait.h>
 
-static char *slurp(const char *path, size_t *n)
-{
-    char *d = NULL;
-    size_t len = 0;
-    if (ecgx_read_file(path, (size_t)1 << 28, &d, &len) < 0) return NULL;
-    if (n) *n = len;
-    return d;
-}
-
 /* The annotations must be "(" sym ")" triplets matching the beats' waves. */
 static int annotations_match(const ecgx_annotations *a, const ecgx_beat *beats, int n_beats, size_t stride)
 {
@@ -74,7 +65,7 @@ static void test_record_roundtrip(void)
     /* the JSON sidecar: beats and evidence intervals agree with the library */
     char path[600];
     snprintf(path, sizeof path, "%s.truth.json", base);
-    char *text = slurp(path, NULL);
+    char *text = test_slurp(path, NULL);
     CHECK(text != NULL);
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     CHECK(j != NULL);
@@ -151,7 +142,7 @@ static void test_dataset(void)
     CHECK_OK(ecgx_synth_write_dataset(d2, &d));
     snprintf(path, sizeof path, "%s/labels.csv", d1);
     size_t n1 = 0, n2 = 0;
-    char *csv = slurp(path, &n1);
+    char *csv = test_slurp(path, &n1);
     CHECK(csv != NULL);
     if (!csv) return;
     CHECK(strncmp(csv, "record,split,filename,NORM,AVB1,LBBB\n", 37) == 0);
@@ -181,7 +172,7 @@ static void test_dataset(void)
     for (int c = 0; c < 2; c++) CHECK_MSG(train[c] == 9 && val[c] == 1 && test[c] == 1, "class %d: %d/%d/%d", c, train[c], val[c], test[c]);
     /* same seed, same bytes */
     snprintf(path, sizeof path, "%s/labels.csv", d2);
-    char *csv2 = slurp(path, &n2);
+    char *csv2 = test_slurp(path, &n2);
     CHECK(csv2 && n1 == n2 && memcmp(csv, csv2, n1) == 0);
     const char *files[3] = {"synth_00007.dat", "synth_00007.truth.json", "synth_00021.fid"};
     for (int k = 0; k < 3; k++) {
@@ -189,7 +180,7 @@ static void test_dataset(void)
         snprintf(p1, sizeof p1, "%s/%s", d1, files[k]);
         snprintf(p2, sizeof p2, "%s/%s", d2, files[k]);
         size_t a = 0, b = 0;
-        char *x = slurp(p1, &a), *y = slurp(p2, &b);
+        char *x = test_slurp(p1, &a), *y = test_slurp(p2, &b);
         CHECK_MSG(x && y && a == b && memcmp(x, y, a) == 0, "%s differs between two runs", files[k]);
         free(x);
         free(y);
@@ -258,7 +249,7 @@ static void test_cli(void)
     snprintf(args, sizeof args, "-o %s/cds --n 6 --condition normal,rbbb --duration 3 --quiet", test_tmpdir());
     CHECK(run_cli(args) == 0);
     snprintf(path, sizeof path, "%s/cds/labels.csv", test_tmpdir());
-    char *csv = slurp(path, NULL);
+    char *csv = test_slurp(path, NULL);
     CHECK(csv && count_lines(csv) == 7 && strncmp(csv, "record,split,filename,NORM,RBBB\n", 32) == 0);
     free(csv);
 }

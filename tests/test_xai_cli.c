@@ -27,16 +27,7 @@ static char *slurp(const char *name)
 {
     char p[1024];
     snprintf(p, sizeof p, "%s/%s", tmp, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc(n + 1);
-    size_t got = fread(s, 1, n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
+    return test_slurp(p, NULL);
 }
 
 static void test_explain(void)

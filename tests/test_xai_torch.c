@@ -11,22 +11,6 @@
 
 static const char *tmp;
 
-static float *read_f32(const char *name, int64_t n)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s.f32", tmp, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    float *x = malloc(sizeof(float) * (size_t)n + 4);
-    size_t got = fread(x, sizeof(float), (size_t)n + 1, f);
-    fclose(f);
-    if ((int64_t)got != n) {
-        free(x);
-        return NULL;
-    }
-    return x;
-}
-
 static double rel_err(const float *a, const float *b, int64_t n)
 {
     double md = 0, mb = 1e-12;
@@ -76,7 +60,7 @@ static void compare(const char *arch, const char *cam_layer, const char *cam_mod
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 tools/torch_xai_ref.py %s %d %d %s", tmp, target, steps, cam_module);
     int rc = system(cmd);
     CHECK_MSG(rc == 0, "reference script failed (%d)", rc);
-    float *g = rc ? NULL : read_f32("grad", (int64_t)C * L);
+    float *g = rc ? NULL : test_read_f32(tmp, "grad", (int64_t)C * L);
     CHECK(g != NULL || rc);
     if (g) {
         ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_GXI);
@@ -103,7 +87,7 @@ static void compare(const char *arch, const char *cam_layer, const char *cam_mod
         o.quadrature = ECGX_QUAD_TRAPEZOID;
         a = NULL;
         CHECK_OK(ecgx_xai_attribute(m, x, L, &o, &a));
-        float *ig = read_f32("ig", (int64_t)C * L), *dl = read_f32("ig_delta", 1);
+        float *ig = test_read_f32(tmp, "ig", (int64_t)C * L), *dl = test_read_f32(tmp, "ig_delta", 1);
         if (a && ig && dl) {
             double e = rel_err(a->relevance, ig, (int64_t)C * L);
             fprintf(stderr, "    %s: IG err %.2e; f(x)-f(0) %.6f (PyTorch %.6f)\n", arch, e, a->logit - a->logit_baseline, dl[0]);
@@ -126,7 +110,7 @@ static void compare(const char *arch, const char *cam_layer, const char *cam_mod
             a = NULL;
             CHECK_OK(ecgx_xai_attribute(m, x, L, &o, &a));
             int T = L / stride;
-            float *ref = read_f32(names[k], T);
+            float *ref = test_read_f32(tmp, names[k], T);
             CHECK(ref != NULL);
             if (a && ref) {
                 float *mine = malloc(sizeof(float) * T);
