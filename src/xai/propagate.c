@@ -89,6 +89,22 @@ static void conv_bwd(const unit *u, const float *w, const float *s, int lout, fl
 
 typedef enum { R_EPS, R_GAMMA, R_AB, R_ZBOX } unit_rule;
 
+/* The rule an affine layer (conv or linear) gets: the composite gives z-box
+ * to the layer that reads the input, gamma to the other convolutions and
+ * epsilon to the linear layers. */
+static unit_rule unit_rule_for(ecgx_lrp_rule rule, int src, ecgx_layer_type type)
+{
+    int first = src == ECGX_MODEL_INPUT;
+    switch (rule) {
+    case ECGX_LRP_COMPOSITE: return first ? R_ZBOX : type == ECGX_LAYER_CONV1D ? R_GAMMA : R_EPS;
+    case ECGX_LRP_GAMMA: return R_GAMMA;
+    case ECGX_LRP_ALPHABETA: return R_AB;
+    case ECGX_LRP_ZBOX: return first ? R_ZBOX : R_EPS;
+    case ECGX_LRP_EPSILON: break;
+    }
+    return R_EPS;
+}
+
 typedef struct lrp_params {
     double eps, gamma, alpha;
     const float *lo, *hi; /* z-box bounds per input channel */
@@ -427,16 +443,7 @@ static int walk_layer(walk *w, int i, int lrp, const ecgx_xai_options *o, int st
             if (drop >= 0) skip[drop] = 1;
             return rc;
         }
-        unit_rule r = R_EPS;
-        int first = src == ECGX_MODEL_INPUT;
-        int is_conv = LI->type == ECGX_LAYER_CONV1D;
-        switch (o->lrp_rule) {
-        case ECGX_LRP_COMPOSITE: r = first ? R_ZBOX : is_conv ? R_GAMMA : R_EPS; break;
-        case ECGX_LRP_EPSILON: r = R_EPS; break;
-        case ECGX_LRP_GAMMA: r = R_GAMMA; break;
-        case ECGX_LRP_ALPHABETA: r = R_AB; break;
-        case ECGX_LRP_ZBOX: r = first ? R_ZBOX : R_EPS; break;
-        }
+        unit_rule r = unit_rule_for(o->lrp_rule, src, LI->type);
         lp.eps = eps_lin;
         return lrp_unit(&u, x, LI->type == ECGX_LAYER_LINEAR ? 1 : li, S, r, &lp, D);
     }
@@ -466,15 +473,7 @@ static int walk_layer(walk *w, int i, int lrp, const ecgx_xai_options *o, int st
             int psrc = P->inputs[0], pc, pl;
             shape(w, psrc, &pc, &pl);
             float *PD = sig_of(w, psrc);
-            unit_rule r = R_EPS;
-            int first = psrc == ECGX_MODEL_INPUT, is_conv = P->type == ECGX_LAYER_CONV1D;
-            switch (o->lrp_rule) {
-            case ECGX_LRP_COMPOSITE: r = first ? R_ZBOX : is_conv ? R_GAMMA : R_EPS; break;
-            case ECGX_LRP_EPSILON: r = R_EPS; break;
-            case ECGX_LRP_GAMMA: r = R_GAMMA; break;
-            case ECGX_LRP_ALPHABETA: r = R_AB; break;
-            case ECGX_LRP_ZBOX: r = first ? R_ZBOX : R_EPS; break;
-            }
+            unit_rule r = unit_rule_for(o->lrp_rule, psrc, P->type);
             lp.eps = eps_lin;
             int rc = PD ? lrp_unit(&u, act(w, psrc, 0), P->type == ECGX_LAYER_LINEAR ? 1 : pl, S, r, &lp, PD)
                         : ECGX_ERR_NOMEM;
