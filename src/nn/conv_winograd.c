@@ -8,11 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Taps per phase: k for stride 1, ceil(k/2) for stride 2 (each phase of
+ * the input sees every other tap). */
+static int taps(const nn_conv_shape *s) { return (s->k + s->stride - 1) / s->stride; }
+
 static int qualifies(const nn_conv_shape *s)
 {
-    /* the input gradient is the flipped kernel with padding k - 1 - pad */
-    return s->stride == 1 && s->dil == 1 && s->groups == 1 && s->k >= 2 && s->k <= NN_WINO_ALPHA - 1 &&
-           s->pad <= s->k - 1;
+    if (s->dil != 1 || s->groups != 1 || (s->stride != 1 && s->stride != 2)) return 0;
+    int r = taps(s);
+    /* stride 1: the input gradient is the flipped kernel with padding
+     * k - 1 - pad, which must not be negative */
+    return r >= 2 && r <= NN_WINO_ALPHA - 1 && (s->stride == 2 || s->pad <= s->k - 1);
 }
 
 void nn_conv_wino_free(nn_layer *L)
@@ -32,7 +38,7 @@ int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L)
         nn_conv_wino_free(L);
         return 0;
     }
-    int64_t nw = (int64_t)s->cout * s->cin * s->k, nu = (int64_t)NN_WINO_ALPHA * s->cout * s->cin;
+    int64_t nw = (int64_t)s->cout * s->cin * s->k, nu = nn_conv_wino_dwp_floats(L);
     const float *W = nn_P(m, L->w);
     if (!L->wino) {
         L->wino = malloc(sizeof *L->wino);
@@ -43,27 +49,39 @@ int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L)
             nn_conv_wino_free(L);
             return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for Winograd weights", L->name);
         }
-        nn_wino_init(L->wino, s->k);
+        nn_wino_init(L->wino, taps(s));
     } else if (memcmp(L->wsrc, W, sizeof(float) * (size_t)nw) == 0) {
         return 0; /* weights unchanged since the transforms were made */
     }
     memcpy(L->wsrc, W, sizeof(float) * (size_t)nw);
-    nn_wino_weights(L->wino, s->cout, s->cin, W, 0, L->wU);
-    nn_wino_weights(L->wino, s->cout, s->cin, W, 1, L->wUflip);
+    nn_wino_weights(L->wino, s->cout, s->cin, s->k, s->stride, W, 0, L->wU);
+    nn_wino_weights(L->wino, s->cout, s->cin, s->k, s->stride, W, 1, L->wUflip);
     return 0;
+}
+
+int64_t nn_conv_wino_dwp_floats(const nn_layer *L)
+{
+    return (int64_t)NN_WINO_ALPHA * L->conv.cout * L->conv.cin * L->conv.stride;
 }
 
 static nn_wino_io fwd_io(const nn_layer *L, int lin)
 {
     const nn_conv_shape *s = &L->conv;
-    return (nn_wino_io){s->cin, s->cout, lin, s->pad, L->l, (int64_t)s->cin * lin, (int64_t)s->cout * L->l};
+    return (nn_wino_io){s->cin * s->stride, s->cout, lin, s->pad, L->l, (int64_t)s->cin * lin,
+                        (int64_t)s->cout * L->l, s->stride, 1, L->l, 0};
 }
 
-/* the input gradient as a convolution of the output gradient */
+/* The input gradient as a stride-1 convolution of the output gradient with
+ * the flipped kernel; for stride 2, one per phase of the input, covering
+ * ceil((lin + pad) / 2) positions of each. */
 static nn_wino_io bwd_io(const nn_layer *L, int lin)
 {
     const nn_conv_shape *s = &L->conv;
-    return (nn_wino_io){s->cout, s->cin, L->l, s->k - 1 - s->pad, lin, (int64_t)s->cout * L->l, (int64_t)s->cin * lin};
+    int r = taps(s);
+    int n = s->stride == 1 ? lin : (lin + s->pad + 1) / 2;
+    return (nn_wino_io){s->cout, s->cin * s->stride, L->l, s->stride == 1 ? s->k - 1 - s->pad : r - 1, n,
+                        (int64_t)s->cout * L->l, (int64_t)s->cin * lin, 1, s->stride, lin,
+                        s->stride == 1 ? 0 : s->pad};
 }
 
 int nn_conv_wino_tiles(const nn_layer *L) { return nn_wino_tiles(L->wino, L->l); }
@@ -98,7 +116,7 @@ void nn_conv_wino_bwd(const nn_layer *L, const float *x, int lin, int b0, int b1
     }
     if (dx) {
         nn_wino_io io = bwd_io(L, lin);
-        int nt = nn_wino_tiles(L->wino, lin);
+        int nt = nn_wino_tiles(L->wino, io.Lout);
         for (int64_t a = (int64_t)b0 * nt; a < (int64_t)b1 * nt; a += NN_WINO_BLOCK) {
             int64_t e = a + NN_WINO_BLOCK < (int64_t)b1 * nt ? a + NN_WINO_BLOCK : (int64_t)b1 * nt;
             nn_wino_fwd(L->wino, &io, L->wUflip, NULL, L->grad, dx, acc, a, e, ws);

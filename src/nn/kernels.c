@@ -175,6 +175,7 @@ void nn_affine_sample(int C, int L, const float *x, const float *scale, const fl
         const float *xr = x + (int64_t)c * L;
         float *yr = y + (int64_t)c * L;
         float a = scale[c], b = shift[c];
+#pragma omp simd
         for (int t = 0; t < L; t++) yr[t] = xr[t] * a + b;
     }
 }
@@ -268,6 +269,7 @@ void nn_bn_bwd(int B, int C, int L, const float *x, const float *dy, const float
 
 void nn_relu_fwd(int64_t n, const float *x, float *y)
 {
+#pragma omp simd
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
@@ -278,10 +280,10 @@ void nn_relu_fwd(int64_t n, const float *x, float *y)
 void nn_relu_bwd(int64_t n, const float *y, const float *dy, float *dx, int acc)
 {
     if (acc) {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n > NN_PAR_MIN)
         for (int64_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
     } else {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n > NN_PAR_MIN)
         for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
     }
 }
@@ -440,10 +442,10 @@ void nn_linear_bwd(int B, int nin, int nout, const float *x, const float *dy, co
 void nn_axpy_acc(int64_t n, float a, const float *x, float *y, int acc)
 {
     if (acc) {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n > NN_PAR_MIN)
         for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
     } else {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n > NN_PAR_MIN)
         for (int64_t i = 0; i < n; i++) y[i] = a * x[i];
     }
 }

@@ -481,8 +481,8 @@ static int plan(ecgx_model *m, int B, int len)
             if (rc < 0) return rc;
             if (L->wino) {
                 /* and the backward pass's products of the weight gradient */
-                int64_t wv = nn_conv_wino_ws_floats(L, layer_in_len(m, L, len)) +
-                             (int64_t)NN_WINO_ALPHA * L->conv.cout * L->conv.cin + L->conv.cout;
+                int64_t wv = nn_conv_wino_ws_floats(L, layer_in_len(m, L, len)) + nn_conv_wino_dwp_floats(L) +
+                             L->conv.cout;
                 if (wv > w) w = wv;
             }
             if (w > ws) ws = w;
@@ -754,7 +754,7 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
         /* per slot: Winograd workspace, then the products of the weight
          * gradient in the transform domain [8][cout][cin], then db */
         colsz = nn_conv_wino_ws_floats(L, lin0);
-        wsz = (int64_t)NN_WINO_ALPHA * L->conv.cout * L->conv.cin;
+        wsz = nn_conv_wino_dwp_floats(L);
     }
     float *dW = param_grads ? nn_G(m, L->w) : NULL, *db = param_grads ? nn_G(m, L->b) : NULL;
     int64_t stride_ws = m->ws_cap / T;
@@ -806,7 +806,7 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
                 sum[j] = s;
             }
 #pragma omp single
-            nn_wino_dw_finish(L->wino, L->conv.cout, L->conv.cin, sum, dW);
+            nn_wino_dw_finish(L->wino, L->conv.cout, L->conv.cin, L->conv.k, L->conv.stride, sum, dW);
         }
         if (db) {
 #pragma omp for schedule(static)

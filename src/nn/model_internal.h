@@ -97,6 +97,7 @@ static inline float *nn_G(const ecgx_model *m, int idx) { return idx < 0 ? NULL 
  * ([8][cout][cin], may be NULL) and setting or adding (acc) dx. */
 int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L);
 int64_t nn_conv_wino_ws_floats(const nn_layer *L, int lin);
+int64_t nn_conv_wino_dwp_floats(const nn_layer *L); /* the weight gradient's products */
 int nn_conv_wino_tiles(const nn_layer *L);
 void nn_conv_wino_fwd(const ecgx_model *m, const nn_layer *L, const float *x, int lin, int64_t n0, int64_t n1,
                       float *ws);

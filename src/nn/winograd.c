@@ -83,17 +83,23 @@ int nn_wino_init(nn_wino *w, int r)
     return 0;
 }
 
-void nn_wino_weights(const nn_wino *w, int cout, int cin, const float *W, int flip, float *U)
+void nn_wino_weights(const nn_wino *w, int cout, int cin, int k, int step, const float *W, int flip, float *U)
 {
-    int r = w->r;
-    int rows = flip ? cin : cout, cols = flip ? cout : cin;
+    int r = w->r, cv = cin * step; /* taps per phase; channels the transform sees */
+    int rows = flip ? cv : cout, cols = flip ? cout : cv;
     for (int o = 0; o < cout; o++)
-        for (int i = 0; i < cin; i++) {
-            const float *k = W + ((int64_t)o * cin + i) * r;
-            int64_t at = flip ? (int64_t)i * cols + o : (int64_t)o * cols + i;
+        for (int v = 0; v < cv; v++) {
+            int i = v % cin, ph = v / cin;
+            const float *kr = W + ((int64_t)o * cin + i) * k;
+            float tap[NN_WINO_ALPHA];
+            for (int j = 0; j < r; j++) {
+                int kk = step * (flip ? r - 1 - j : j) + ph;
+                tap[j] = kk < k ? kr[kk] : 0.0f;
+            }
+            int64_t at = flip ? (int64_t)v * cols + o : (int64_t)o * cols + v;
             for (int p = 0; p < A; p++) {
                 float s = 0.0f;
-                for (int j = 0; j < r; j++) s += w->G[p][j] * k[flip ? r - 1 - j : j];
+                for (int j = 0; j < r; j++) s += w->G[p][j] * tap[j];
                 U[(int64_t)p * rows * cols + at] = s;
             }
         }
@@ -127,63 +133,106 @@ static int next_segment(int nt, int64_t n0, int64_t n1, int64_t *n, segment *sg)
     return 1;
 }
 
-/* Phase arrays: X[q * ld + j] = x[start + M*j + q] for q < M, j < n, zero
- * outside [0, L). Strided reads, contiguous writes; M is a constant in each
- * call site below so the copies vectorise. */
-WINO_INLINE void deinterleave_m(const float *x, int L, int start, const int M, int n, float *X, int ld)
+/* The tiles [lo, hi) of n whose M samples start + S*(M*j + q) all lie in
+ * [0, len) and (for outputs) whose virtual positions M*j + q lie below vmax:
+ * no bounds checks there. */
+static void inside(int start, int S, int M, int n, int len, int vmax, int *lo, int *hi)
 {
-    if (start >= 0 && start + M * n <= L) {
-        for (int j = 0; j < n; j++)
-            for (int q = 0; q < M; q++) X[q * ld + j] = x[start + M * j + q];
-        return;
-    }
-    for (int j = 0; j < n; j++)
+    int SM = S * M;
+    int a = start >= 0 ? 0 : (-start + SM - 1) / SM;
+    int last = len - 1 - start - S * (M - 1); /* S*M*j <= last */
+    int b = last < 0 ? 0 : last / SM + 1;
+    int c = vmax / M;
+    if (b > c) b = c;
+    if (a > n) a = n;
+    if (b > n) b = n;
+    if (b < a) b = a;
+    *lo = a;
+    *hi = b;
+}
+
+/* Phase arrays: X[q * ld + j] = x[start + S*(M*j + q)] for q < M, j < n,
+ * zero outside [0, L). Strided reads, contiguous writes. */
+WINO_INLINE void deinterleave_sm(const float *x, int L, int start, const int S, const int M, int n, float *X, int ld)
+{
+    int lo, hi;
+    inside(start, S, M, n, L, M * n, &lo, &hi);
+    for (int j = lo; j < hi; j++)
+#pragma GCC unroll 8
+        for (int q = 0; q < M; q++) X[q * ld + j] = x[start + S * (M * j + q)];
+    for (int j = 0; j < n; j++) {
+        if (j == lo) j = hi;
+        if (j >= n) break;
         for (int q = 0; q < M; q++) {
-            int u = start + M * j + q;
+            int u = start + S * (M * j + q);
             X[q * ld + j] = u >= 0 && u < L ? x[u] : 0.0f;
         }
-}
-
-static void deinterleave(const float *x, int L, int start, int M, int n, float *X, int ld)
-{
-    switch (M) {
-    case 2: deinterleave_m(x, L, start, 2, n, X, ld); break;
-    case 3: deinterleave_m(x, L, start, 3, n, X, ld); break;
-    case 4: deinterleave_m(x, L, start, 4, n, X, ld); break;
-    case 5: deinterleave_m(x, L, start, 5, n, X, ld); break;
-    case 6: deinterleave_m(x, L, start, 6, n, X, ld); break;
-    default: deinterleave_m(x, L, start, 7, n, X, ld); break;
     }
 }
 
-/* y[M*j + q] (= or +=) O[q * ld + j] for the positions below Lout. */
-WINO_INLINE void interleave_m(float *y, int Lout, int start, const int M, int n, const float *O, int ld, int acc)
+/* y[start + S*(M*j + q)] (= or +=) O[q * ld + j] for the positions in
+ * [0, len) whose virtual position M*j + q is below vmax. */
+WINO_INLINE void interleave_sm(float *y, int len, int start, const int S, const int M, int n, const float *O, int ld,
+                               int acc, int vmax)
 {
-    int full = start + M * n <= Lout ? n : (Lout - start) / M;
+    int lo, hi;
+    inside(start, S, M, n, len, vmax, &lo, &hi);
     if (acc) {
-        for (int j = 0; j < full; j++)
-            for (int q = 0; q < M; q++) y[start + M * j + q] += O[q * ld + j];
+        for (int j = lo; j < hi; j++)
+#pragma GCC unroll 8
+            for (int q = 0; q < M; q++) y[start + S * (M * j + q)] += O[q * ld + j];
     } else {
-        for (int j = 0; j < full; j++)
-            for (int q = 0; q < M; q++) y[start + M * j + q] = O[q * ld + j];
+        for (int j = lo; j < hi; j++)
+#pragma GCC unroll 8
+            for (int q = 0; q < M; q++) y[start + S * (M * j + q)] = O[q * ld + j];
     }
-    for (int j = full; j < n; j++)
-        for (int q = 0; q < M && start + M * j + q < Lout; q++) {
-            float v = O[q * ld + j];
-            y[start + M * j + q] = acc ? y[start + M * j + q] + v : v;
+    for (int j = 0; j < n; j++) {
+        if (j == lo) j = hi;
+        if (j >= n) break;
+        for (int q = 0; q < M; q++) {
+            int u = start + S * (M * j + q);
+            if (u < 0 || u >= len || M * j + q >= vmax) continue;
+            y[u] = acc ? y[u] + O[q * ld + j] : O[q * ld + j];
         }
+    }
 }
 
-static void interleave(float *y, int Lout, int start, int M, int n, const float *O, int ld, int acc)
+/* Stamp out the (step, m) pairs: step 1 or 2, m from 2 to 7. */
+#define WINO_DISPATCH(S, M, CALL)                                                                                      \
+    do {                                                                                                               \
+        if ((S) == 1) {                                                                                                \
+            switch (M) {                                                                                               \
+            case 2: CALL(1, 2); break;                                                                                 \
+            case 3: CALL(1, 3); break;                                                                                 \
+            case 4: CALL(1, 4); break;                                                                                 \
+            case 5: CALL(1, 5); break;                                                                                 \
+            case 6: CALL(1, 6); break;                                                                                 \
+            default: CALL(1, 7); break;                                                                                \
+            }                                                                                                          \
+        } else {                                                                                                       \
+            switch (M) {                                                                                               \
+            case 2: CALL(2, 2); break;                                                                                 \
+            case 3: CALL(2, 3); break;                                                                                 \
+            case 4: CALL(2, 4); break;                                                                                 \
+            case 5: CALL(2, 5); break;                                                                                 \
+            case 6: CALL(2, 6); break;                                                                                 \
+            default: CALL(2, 7); break;                                                                                \
+            }                                                                                                          \
+        }                                                                                                              \
+    } while (0)
+
+static void deinterleave(const float *x, int L, int start, int S, int M, int n, float *X, int ld)
 {
-    switch (M) {
-    case 2: interleave_m(y, Lout, start, 2, n, O, ld, acc); break;
-    case 3: interleave_m(y, Lout, start, 3, n, O, ld, acc); break;
-    case 4: interleave_m(y, Lout, start, 4, n, O, ld, acc); break;
-    case 5: interleave_m(y, Lout, start, 5, n, O, ld, acc); break;
-    case 6: interleave_m(y, Lout, start, 6, n, O, ld, acc); break;
-    default: interleave_m(y, Lout, start, 7, n, O, ld, acc); break;
-    }
+#define DEINT(s_, m_) deinterleave_sm(x, L, start, s_, m_, n, X, ld)
+    WINO_DISPATCH(S, M, DEINT);
+#undef DEINT
+}
+
+static void interleave(float *y, int len, int start, int S, int M, int n, const float *O, int ld, int acc, int vmax)
+{
+#define INTL(s_, m_) interleave_sm(y, len, start, s_, m_, n, O, ld, acc, vmax)
+    WINO_DISPATCH(S, M, INTL);
+#undef INTL
 }
 
 /* One channel's segment: v[p][j] = sum_i BT[p][i] d_i(j), with tile j's
@@ -219,19 +268,22 @@ static void input_tiles(const nn_wino *w, const float *X, int ld, int ns, float 
     }
 }
 
-/* V [A][cin][nb] = B^T applied to each tile of each input channel. */
+/* V [A][cin][nb] = B^T applied to each tile of each input channel. With
+ * in_step 2 the channels are the input's two phases (even samples, then odd
+ * samples of every channel). */
 static void input_transform(const nn_wino *w, const nn_wino_io *io, const float *x, int64_t n0, int64_t n1,
                             float *X, float *V)
 {
     int m = w->m, nb = (int)(n1 - n0), nt = nn_wino_tiles(w, io->Lout);
+    int S = io->in_step, creal = io->cin / S;
     int extra = (A - 1) / m; /* tiles of overlap the last tile reads */
     segment sg;
     int64_t n = n0;
     while (next_segment(nt, n0, n1, &n, &sg)) {
         int ns = sg.j1 - sg.j0, ld = ns + extra;
         for (int c = 0; c < io->cin; c++) {
-            const float *xr = x + sg.b * io->xs + (int64_t)c * io->L;
-            deinterleave(xr, io->L, m * sg.j0 - io->pad, m, ld, X, ld);
+            const float *xr = x + sg.b * io->xs + (int64_t)(c % creal) * io->L;
+            deinterleave(xr, io->L, S * m * sg.j0 + c / creal - io->pad, S, m, ld, X, ld);
             input_tiles(w, X, ld, ns, V + (int64_t)c * nb + sg.off, (int64_t)io->cin * nb);
         }
     }
@@ -287,7 +339,9 @@ void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const f
         int ns = sg.j1 - sg.j0;
         for (int c = 0; c < io->cout; c++) {
             output_tiles(w, M + (int64_t)c * nb + sg.off, (int64_t)io->cout * nb, ns, bias ? bias[c] : 0.0f, X);
-            interleave(y + sg.b * io->ys + (int64_t)c * io->Lout, io->Lout, m * sg.j0, m, ns, X, ns, acc);
+            int S = io->out_step, creal = io->cout / S;
+            interleave(y + sg.b * io->ys + (int64_t)(c % creal) * io->out_len, io->out_len,
+                       S * m * sg.j0 + c / creal - io->out_pad, S, m, ns, X, ns, acc, io->Lout - m * sg.j0);
         }
     }
 }
@@ -306,7 +360,7 @@ void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const fl
     while (next_segment(nt, n0, n1, &n, &sg)) {
         int ns = sg.j1 - sg.j0;
         for (int c = 0; c < io->cout; c++) {
-            deinterleave(dy + sg.b * io->ys + (int64_t)c * io->Lout, io->Lout, m * sg.j0, m, ns, X, ns);
+            deinterleave(dy + sg.b * io->ys + (int64_t)c * io->Lout, io->Lout, m * sg.j0, 1, m, ns, X, ns);
             for (int p = 0; p < A; p++) {
                 float *mp = M + ((int64_t)p * io->cout + c) * nb + sg.off;
                 for (int j = 0; j < ns; j++) mp[j] = 0.0f;
@@ -326,13 +380,20 @@ void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const fl
                     dWp + (int64_t)p * io->cout * io->cin, io->cin);
 }
 
-void nn_wino_dw_finish(const nn_wino *w, int cout, int cin, const float *dWp, float *dW)
+void nn_wino_dw_finish(const nn_wino *w, int cout, int cin, int k, int step, const float *dWp, float *dW)
 {
-    int64_t n = (int64_t)cout * cin;
-    for (int64_t oc = 0; oc < n; oc++)
-        for (int k = 0; k < w->r; k++) {
-            float s = 0.0f;
-            for (int p = 0; p < A; p++) s += w->G[p][k] * dWp[(int64_t)p * n + oc];
-            dW[oc * w->r + k] += s;
+    int cv = cin * step;
+    int64_t n = (int64_t)cout * cv;
+    for (int o = 0; o < cout; o++)
+        for (int v = 0; v < cv; v++) {
+            int i = v % cin, ph = v / cin;
+            float *kr = dW + ((int64_t)o * cin + i) * k;
+            for (int j = 0; j < w->r; j++) {
+                int kk = step * j + ph;
+                if (kk >= k) continue;
+                float s = 0.0f;
+                for (int p = 0; p < A; p++) s += w->G[p][j] * dWp[(int64_t)p * n + (int64_t)o * cv + v];
+                kr[kk] += s;
+            }
         }
 }

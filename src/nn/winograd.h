@@ -30,21 +30,30 @@ typedef struct nn_wino {
 /* Transforms for an r-tap kernel; -1 when r is outside 2..7. */
 int nn_wino_init(nn_wino *w, int r);
 
-/* Where a batch's tiles lie: sample stride of x and y, lengths, padding. */
+/* Where a batch's tiles lie. A stride-2 convolution is computed as a
+ * stride-1 one over the input's two phases (x[2s + ph - pad], ph = 0, 1:
+ * the channels as the transform sees them are the even phases of all
+ * channels, then the odd ones) with ceil(k/2) taps; its input gradient is
+ * a stride-1 convolution whose outputs go back to the two phases. */
 typedef struct nn_wino_io {
-    int cin, cout;
-    int L, pad;          /* input length; zero padding on the left */
-    int Lout;            /* output length */
+    int cin, cout;       /* channels as the transform sees them */
+    int L, pad;          /* input length per channel; its left zero padding */
+    int Lout;            /* outputs the tiles cover, per channel */
     int64_t xs, ys;      /* floats from one sample to the next in x, y */
+    int in_step;         /* 2: read the input as its two phases (cin = 2 x channels) */
+    int out_step;        /* 2: write the outputs to the two phases of y (cout = 2 x channels) */
+    int out_len, out_pad; /* y's length per channel, and its shift: output v of phase ph goes to
+                           * out_step * v + ph - out_pad */
 } nn_wino_io;
 
 /* Tiles per sample. */
 static inline int nn_wino_tiles(const nn_wino *w, int Lout) { return (Lout + w->m - 1) / w->m; }
 
-/* Transformed weights U [alpha][cout][cin] from W [cout][cin][r]. With
- * `flip`, the kernel of the input gradient: U [alpha][cin][cout] from
- * W reversed in time and with its channels swapped. */
-void nn_wino_weights(const nn_wino *w, int cout, int cin, const float *W, int flip, float *U);
+/* Transformed weights U [alpha][cout][cin * step] from W [cout][cin][k]
+ * (step 2: the taps of each phase, ceil(k/2) of them). With `flip`, the
+ * kernel of the input gradient: U [alpha][cin * step][cout] from W reversed
+ * in time and with its channels swapped. */
+void nn_wino_weights(const nn_wino *w, int cout, int cin, int k, int step, const float *W, int flip, float *U);
 
 /* Floats of workspace for a block of nb tiles. */
 int64_t nn_wino_ws_floats(const nn_wino_io *io, int nb);
@@ -58,7 +67,8 @@ void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const f
  * for the tiles [n0, n1), dy laid out like y in nn_wino_fwd. */
 void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const float *dy, int64_t n0, int64_t n1,
                 float *dWp, float *ws);
-/* dW [cout][cin][r] += the kernel-space weight gradient of dWp. */
-void nn_wino_dw_finish(const nn_wino *w, int cout, int cin, const float *dWp, float *dW);
+/* dW [cout][cin][k] += the kernel-space weight gradient of dWp
+ * ([alpha][cout][cin * step]). */
+void nn_wino_dw_finish(const nn_wino *w, int cout, int cin, int k, int step, const float *dWp, float *dW);
 
 #endif
