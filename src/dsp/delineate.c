@@ -195,8 +195,11 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
     float *x = ecgx_malloc_array((size_t)n * (size_t)nl, sizeof *x, "delineation buffer");
     float *d = ecgx_malloc_array((size_t)n * (size_t)(nl + 1), sizeof *d, "delineation buffer");
     int64_t *tmp = ecgx_malloc_array((size_t)nl + 1, sizeof *tmp, "delineation buffer");
+    int64_t *t_shift = ecgx_malloc_array((size_t)nl + 1, sizeof *t_shift, "delineation buffer");
+    dl_t_shape *shape = ecgx_malloc_array((size_t)n_peaks * (size_t)nl + 1, sizeof *shape, "delineation buffer");
     int rc = 0;
-    if (!f || !x || !d || !tmp) { rc = ECGX_ERR_NOMEM; goto fail; }
+    if (!f || !x || !d || !tmp || !t_shift || !shape) { rc = ECGX_ERR_NOMEM; goto fail; }
+    for (int64_t k = 0; k < (int64_t)n_peaks * nl; k++) shape[k] = (dl_t_shape){NAN, NAN};
     if (n_peaks == 0) goto done;
     if (!(fs >= 50)) { rc = ecgx_error(ECGX_ERR_RANGE, "delineate: %s: rate %g Hz below 50 Hz", rec->name, fs); goto fail; }
     ecgx_sos *bp = NULL;
@@ -281,7 +284,7 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
             if (b > 0 && f->beats[b - 1].wave[ECGX_WAVE_T].offset >= 0 )
                 plo = f->beats[b - 1].wave[ECGX_WAVE_T].offset + dl_ms(fs, 10) > lo ? f->beats[b - 1].wave[ECGX_WAVE_T].offset + dl_ms(fs, 10) : lo;
             p_lead(&c, lqon, plo, &pb->wave[ECGX_WAVE_P]);
-            dl_t_lead(&c, lqoff, r, rr_next, hi, &pb->wave[ECGX_WAVE_T]);
+            dl_t_lead(&c, lqon, lqoff, r, rr_next, hi, &pb->wave[ECGX_WAVE_T], &shape[(int64_t)l * n_peaks + b]);
         }
         combine_wave(f, b, ECGX_WAVE_T, tmp, 0.5);
     }
@@ -311,13 +314,18 @@ int ecgx_delineate(const ecgx_record *rec, const int64_t *peaks, int n_peaks, ec
         }
     }
     dl_t_onset_pool_global(f->beats, n_peaks);
-    for (int l = 0; l < nl; l++) dl_t_onset_pool_lead(f->per_lead + (int64_t)l * n_peaks, f->beats, n_peaks, fs);
+    int64_t t_record_shift;
+    dl_t_onset_shape_shifts(shape, nl, n_peaks, fs, t_shift, &t_record_shift);
+    for (int l = 0; l < nl; l++)
+        dl_t_onset_pool_lead(f->per_lead + (int64_t)l * n_peaks, f->beats, n_peaks, fs, t_shift[l]);
+    /* after the leads took their deviations from the global onset */
+    dl_t_onset_shift_global(f->beats, n_peaks, t_record_shift);
 done:
-    free(x); free(d); free(tmp); free(own);
+    free(x); free(d); free(tmp); free(t_shift); free(shape); free(own);
     *out = f;
     return 0;
 fail:
-    free(x); free(d); free(tmp); free(own);
+    free(x); free(d); free(tmp); free(t_shift); free(shape); free(own);
     ecgx_fiducials_free(f);
     return rc;
 }

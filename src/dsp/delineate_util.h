@@ -52,9 +52,21 @@ static inline int64_t dl_detrended_extremum(const float *x, int64_t a, int64_t b
     return at;
 }
 
-/* T wave of one lead (delineate_t.c): qoff is the QRS offset, r the R peak,
- * rr the next RR interval, hi the last sample the beat may use. */
-void dl_t_lead(const lead_ctx *c, int64_t qoff, int64_t r, int64_t rr, int64_t hi, ecgx_wave *w);
+/* The shape of one lead's ST-T in one beat (NAN where it cannot be
+ * measured), behind two onset rules of delineate_t.c: `rising` is the
+ * fraction of the samples from the QRS offset to the T peak where the signal
+ * moves towards the peak; `j_ratio` is the level at the QRS offset (J point)
+ * over the T amplitude, both from the PR-segment level and signed towards
+ * the T wave, clipped to [-1, 1]. */
+typedef struct dl_t_shape {
+    float rising, j_ratio;
+} dl_t_shape;
+
+/* T wave of one lead (delineate_t.c): qon/qoff are the QRS onset and
+ * offset, r the R peak, rr the next RR interval, hi the last sample the beat
+ * may use. Fills *shape when the T wave is found (else leaves it). */
+void dl_t_lead(const lead_ctx *c, int64_t qon, int64_t qoff, int64_t r, int64_t rr, int64_t hi, ecgx_wave *w,
+               dl_t_shape *shape);
 
 /* The global T onset of every beat becomes the midpoint between its QRS
  * offset and T peak plus the record's median of (onset - that midpoint)
@@ -63,7 +75,18 @@ void dl_t_onset_pool_global(ecgx_beat *global, int n_beats);
 
 /* After the global T of every beat is known (the median over leads), each
  * lead's T onset becomes the global onset plus that lead's typical
- * deviation from it over the record's beats (delineate_t.c). */
-void dl_t_onset_pool_lead(ecgx_beat *lead_beats, const ecgx_beat *global, int n_beats, double fs);
+ * deviation from it over the record's beats, plus `shift` samples
+ * (delineate_t.c). */
+void dl_t_onset_pool_lead(ecgx_beat *lead_beats, const ecgx_beat *global, int n_beats, double fs, int64_t shift);
+
+/* The onset shifts (samples) that the ST-T shape calls for: lead_shift[l]
+ * for each of the n_leads leads (the record's shift included) and the
+ * record's own, from shape[l * n_beats + b] (delineate_t.c). */
+void dl_t_onset_shape_shifts(const dl_t_shape *shape, int n_leads, int n_beats, double fs, int64_t *lead_shift,
+                             int64_t *record_shift);
+
+/* Moves every beat's global T onset by shift samples where it stays between
+ * the QRS offset and the T peak (delineate_t.c). */
+void dl_t_onset_shift_global(ecgx_beat *global, int n_beats, int64_t shift);
 
 #endif
