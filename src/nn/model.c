@@ -590,6 +590,33 @@ static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
     }
 }
 
+/* Layers that act on each channel alone (in evaluation mode). */
+static int channelwise(const ecgx_model *m, const nn_layer *L)
+{
+    return !m->training && (L->type == ECGX_LAYER_BATCHNORM1D || L->type == ECGX_LAYER_RELU || L->type == ECGX_LAYER_ADD);
+}
+
+/* A channelwise layer on channels [c0, c1) of sample b. */
+static void layer_fwd_channels(ecgx_model *m, nn_layer *L, int b, int c0, int c1)
+{
+    int cin, lin;
+    int64_t off = (int64_t)c0 * L->l, n = (int64_t)(c1 - c0) * L->l;
+    const float *x = src_out(m, L->in[0], b, &cin, &lin) + off;
+    float *y = L->out + (int64_t)b * L->c * L->l + off;
+    if (L->type == ECGX_LAYER_BATCHNORM1D) {
+        nn_affine_sample(c1 - c0, L->l, x, L->coef + c0, L->coef + L->c + c0, y);
+    } else if (L->type == ECGX_LAYER_RELU) {
+        nn_relu_fwd(n, x, y);
+    } else {
+        memcpy(y, x, sizeof(float) * n);
+        for (int j = 1; j < L->n_in; j++) {
+            int c2, l2;
+            const float *x2 = src_out(m, L->in[j], b, &c2, &l2) + off;
+            for (int64_t i = 0; i < n; i++) y[i] += x2[i];
+        }
+    }
+}
+
 /* One layer on the samples [b0, b1): a Winograd convolution takes their
  * tiles as one block (wider matrix products), the rest goes sample by
  * sample. */
@@ -642,10 +669,10 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
         return ecgx_error(ECGX_ERR_ARG, "model forward: bad arguments (batch %d, length %d)", batch, length);
     if ((int64_t)batch * length > (int64_t)1 << 31)
         return ecgx_error(ECGX_ERR_RANGE, "model forward: batch %d x length %d is too large", batch, length);
-    /* Let OpenMP use fewer threads when the machine is oversubscribed: a
-     * layer-by-layer pass has a barrier per layer, and waiting there for a
-     * descheduled thread cost 20x on a shared 2-core machine (measured). */
-    omp_set_dynamic(1);
+    /* The number of threads is fixed (OMP_NUM_THREADS or
+     * ecgx_nn_set_threads). OpenMP's dynamic adjustment is not used: libgomp
+     * bases it on the load average, which ecgx's own threads raise, so a
+     * long run on a 2-core machine throttled itself to one thread. */
     m->nthreads = omp_get_max_threads();
     int rc = plan(m, batch, length);
     if (rc < 0) return rc;
@@ -706,6 +733,14 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
                     const float *xin = src_out(m, L->in[0], b, &cin, &lin);
                     nn_conv_fwd_sample(&L->conv, xin, lin, L->out + (int64_t)b * L->c * L->l, L->l, t0, t1,
                                        nn_P(m, L->w), nn_P(m, L->b), thread_ws(m));
+                }
+            } else if (batch < T && channelwise(m, L)) {
+                /* few samples: split each over its channels */
+                int parts = T;
+#pragma omp parallel for schedule(static)
+                for (int task = 0; task < batch * parts; task++) {
+                    int b = task / parts, k = task % parts;
+                    layer_fwd_channels(m, L, b, L->c * k / parts, L->c * (k + 1) / parts);
                 }
             } else {
 #pragma omp parallel for schedule(static) if (batch > 1)

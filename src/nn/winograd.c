@@ -75,6 +75,13 @@ int nn_wino_init(nn_wino *w, int r)
     vandermonde(w->m, Vm);
     vandermonde(r, Vr);
     if (invert(Va, Vinv)) return -1;
+    /* the transforms rely on the symmetry of the points (see input_tiles_m):
+     * check it on the derived matrices */
+    for (int i = 0; i < A; i++) {
+        if ((i % 2 == 1 && fabs(Vinv[i][0]) > 1e-12) || (i % 2 == 0 && fabs(Vinv[i][A - 1]) > 1e-12)) return -1;
+        for (int k = 1; k < A - 1; k += 2)
+            if (fabs(Vinv[i][k + 1] - (i % 2 ? -1.0 : 1.0) * Vinv[i][k]) > 1e-12 * (1.0 + fabs(Vinv[i][k]))) return -1;
+    }
     for (int p = 0; p < A; p++) {
         for (int i = 0; i < w->m; i++) w->AT[i][p] = (float)Vm[p][i];
         for (int k = 0; k < r; k++) w->G[p][k] = (float)Vr[p][k];
@@ -239,19 +246,25 @@ static void interleave(float *y, int len, int start, int S, int M, int n, const 
  * input i at phase i % M, tile j + i / M; all 8 outputs of a tile are
  * accumulated in registers. */
 WINO_INLINE void input_tiles_m(const nn_wino *w, const float *X, int ld, const int M, int ns, float *v,
-                                 int64_t vstride)
+                               int64_t vstride)
 {
+    /* Rows 2k-1 and 2k (points p and -p) differ only in the sign of the
+     * odd inputs' terms: one even sum and one odd sum give both. Row 0
+     * (point 0) has only even terms, row 7 (infinity) only odd ones. */
+    const float(*B)[A] = w->BT;
 #pragma omp simd
     for (int j = 0; j < ns; j++) {
         float d[A];
 #pragma GCC unroll 8
         for (int i = 0; i < A; i++) d[i] = X[(i % M) * ld + i / M + j];
-#pragma GCC unroll 8
-        for (int p = 0; p < A; p++) {
-            float s = 0.0f;
-#pragma GCC unroll 8
-            for (int i = 0; i < A; i++) s += w->BT[p][i] * d[i];
-            v[p * vstride + j] = s;
+        v[j] = B[0][0] * d[0] + B[0][2] * d[2] + B[0][4] * d[4] + B[0][6] * d[6];
+        v[7 * vstride + j] = B[7][1] * d[1] + B[7][3] * d[3] + B[7][5] * d[5] + B[7][7] * d[7];
+#pragma GCC unroll 3
+        for (int k = 1; k < A - 1; k += 2) {
+            float e = B[k][0] * d[0] + B[k][2] * d[2] + B[k][4] * d[4] + B[k][6] * d[6];
+            float o = B[k][1] * d[1] + B[k][3] * d[3] + B[k][5] * d[5] + B[k][7] * d[7];
+            v[k * vstride + j] = e + o;
+            v[(k + 1) * vstride + j] = e - o;
         }
     }
 }
@@ -291,18 +304,27 @@ static void input_transform(const nn_wino *w, const nn_wino_io *io, const float 
 
 /* One channel's segment: o[i][j] = b0 + sum_p AT[i][p] M_p(j). */
 WINO_INLINE void output_tiles_m(const nn_wino *w, const float *Mc, int64_t mstride, const int M, int ns, float b0,
-                                  float *O)
+                                float *O)
 {
+    /* A^T[i][p] = p^i: the products at p and -p enter output i as their
+     * sum (i even) or difference (i odd); point 0 only output 0, infinity
+     * only output m - 1 */
+    const float(*T)[A] = w->AT;
 #pragma omp simd
     for (int j = 0; j < ns; j++) {
-        float q[A];
+        float q[A], sd[2][3];
 #pragma GCC unroll 8
         for (int p = 0; p < A; p++) q[p] = Mc[p * mstride + j];
+#pragma GCC unroll 3
+        for (int k = 0; k < 3; k++) {
+            sd[0][k] = q[2 * k + 1] + q[2 * k + 2];
+            sd[1][k] = q[2 * k + 1] - q[2 * k + 2];
+        }
 #pragma GCC unroll 8
         for (int i = 0; i < M; i++) {
-            float s = b0;
-#pragma GCC unroll 8
-            for (int p = 0; p < A; p++) s += w->AT[i][p] * q[p];
+            float s = b0 + T[i][1] * sd[i & 1][0] + T[i][3] * sd[i & 1][1] + T[i][5] * sd[i & 1][2];
+            if (i == 0) s += q[0];
+            if (i == M - 1) s += q[7];
             O[i * ns + j] = s;
         }
     }
@@ -346,6 +368,43 @@ void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const f
     }
 }
 
+/* One channel's segment of output gradients: mp[p][j] = sum_i AT[i][p]
+ * g_i(j), the transpose of output_tiles (same pairing of p and -p). */
+WINO_INLINE void grad_tiles_m(const nn_wino *w, const float *X, int ns, const int M, float *mp, int64_t mstride)
+{
+    const float(*T)[A] = w->AT;
+#pragma omp simd
+    for (int j = 0; j < ns; j++) {
+        float g[A];
+#pragma GCC unroll 8
+        for (int i = 0; i < M; i++) g[i] = X[i * ns + j];
+        mp[j] = g[0];
+        mp[7 * mstride + j] = g[M - 1];
+#pragma GCC unroll 3
+        for (int k = 1; k < A - 1; k += 2) {
+            float e = 0.0f, o = 0.0f;
+#pragma GCC unroll 8
+            for (int i = 0; i < M; i += 2) e += T[i][k] * g[i];
+#pragma GCC unroll 8
+            for (int i = 1; i < M; i += 2) o += T[i][k] * g[i];
+            mp[k * mstride + j] = e + o;
+            mp[(k + 1) * mstride + j] = e - o;
+        }
+    }
+}
+
+static void grad_tiles(const nn_wino *w, const float *X, int ns, float *mp, int64_t mstride)
+{
+    switch (w->m) {
+    case 2: grad_tiles_m(w, X, ns, 2, mp, mstride); break;
+    case 3: grad_tiles_m(w, X, ns, 3, mp, mstride); break;
+    case 4: grad_tiles_m(w, X, ns, 4, mp, mstride); break;
+    case 5: grad_tiles_m(w, X, ns, 5, mp, mstride); break;
+    case 6: grad_tiles_m(w, X, ns, 6, mp, mstride); break;
+    default: grad_tiles_m(w, X, ns, 7, mp, mstride); break;
+    }
+}
+
 void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const float *dy, int64_t n0, int64_t n1,
                 float *dWp, float *ws)
 {
@@ -361,17 +420,7 @@ void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const fl
         int ns = sg.j1 - sg.j0;
         for (int c = 0; c < io->cout; c++) {
             deinterleave(dy + sg.b * io->ys + (int64_t)c * io->Lout, io->Lout, m * sg.j0, 1, m, ns, X, ns);
-            for (int p = 0; p < A; p++) {
-                float *mp = M + ((int64_t)p * io->cout + c) * nb + sg.off;
-                for (int j = 0; j < ns; j++) mp[j] = 0.0f;
-                for (int i = 0; i < m; i++) {
-                    float a = w->AT[i][p];
-                    if (a == 0.0f) continue;
-                    const float *d = X + i * ns;
-#pragma omp simd
-                    for (int j = 0; j < ns; j++) mp[j] += a * d[j];
-                }
-            }
+            grad_tiles(w, X, ns, M + (int64_t)c * nb + sg.off, (int64_t)io->cout * nb);
         }
     }
     for (int p = 0; p < A; p++)
