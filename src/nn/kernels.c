@@ -144,14 +144,17 @@ void nn_conv_bwd_sample(const nn_conv_shape *s, const float *x, int L, const flo
             }
         }
     }
-    if (db) {
-        for (int co = 0; co < s->cout; co++) {
-            const float *r = dy + (int64_t)co * Lout;
-            float sum = 0.0f;
+    if (db) nn_conv_bias_grad(s->cout, Lout, dy, db);
+}
+
+void nn_conv_bias_grad(int cout, int Lout, const float *dy, float *db)
+{
+    for (int co = 0; co < cout; co++) {
+        const float *r = dy + (int64_t)co * Lout;
+        float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-            for (int t = 0; t < Lout; t++) sum += r[t];
-            db[co] += sum;
-        }
+        for (int t = 0; t < Lout; t++) sum += r[t];
+        db[co] += sum;
     }
 }
 

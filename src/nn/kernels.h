@@ -24,6 +24,8 @@ void nn_conv_fwd_sample(const nn_conv_shape *s, const float *x, int L, float *y,
  * dx = or += (acc) (dx may be NULL). ws: 2*nn_conv_ws_floats(chunk). */
 void nn_conv_bwd_sample(const nn_conv_shape *s, const float *x, int L, const float *dy, int Lout,
                         const float *W, float *dW, float *db, float *dx, int acc, float *ws, int chunk);
+/* db += the output gradient summed over time, one sample. */
+void nn_conv_bias_grad(int cout, int Lout, const float *dy, float *db);
 
 /* Batch norm. Eval: y = x*scale[c] + shift[c]. */
 void nn_bn_eval_coeffs(int C, const float *gamma, const float *beta, const float *mean,

@@ -315,6 +315,7 @@ int ecgx_model_create(const char *arch, const ecgx_model_config *cfg, ecgx_model
 void ecgx_model_free(ecgx_model *m)
 {
     if (!m) return;
+    for (int i = 0; i < m->n_layers; i++) nn_conv_wino_free(&m->layers[i]);
     free(m->layers);
     free(m->params);
     free(m->pdata);
@@ -373,6 +374,7 @@ int ecgx_model_in_channels(const ecgx_model *m) { return m->in_channels; }
 int ecgx_model_n_classes(const ecgx_model *m) { return m->n_classes; }
 void ecgx_model_set_training(ecgx_model *m, int training) { m->training = training != 0; }
 int ecgx_model_is_training(const ecgx_model *m) { return m->training; }
+void ecgx_model_set_winograd(ecgx_model *m, int on) { m->no_winograd = !on; }
 void ecgx_model_seed(ecgx_model *m, uint64_t seed) { m->rng = seed ^ 0x5DEECE66Dull; }
 void ecgx_nn_set_threads(int n) { omp_set_num_threads(n > 0 ? n : omp_get_num_procs()); }
 
@@ -455,6 +457,12 @@ static int grow(void **p, int64_t *cap, int64_t need, size_t elem, const char *w
     return 0;
 }
 
+/* The length of a layer's (first) input, once earlier layers are planned. */
+static int layer_in_len(const ecgx_model *m, const nn_layer *L, int len)
+{
+    return L->in[0] == ECGX_MODEL_INPUT ? len : m->layers[L->in[0]].l;
+}
+
 static int plan(ecgx_model *m, int B, int len)
 {
     int64_t act = 0, args = 0, masks = 0, ws = 0;
@@ -469,6 +477,14 @@ static int plan(ecgx_model *m, int B, int len)
         if (L->type == ECGX_LAYER_CONV1D) {
             int ch = L->l < NN_CONV_CHUNK ? L->l : NN_CONV_CHUNK;
             int64_t w = 2 * nn_conv_ws_floats(&L->conv, ch) + (int64_t)L->conv.cout * (L->conv.cin / L->conv.groups) * L->conv.k + L->conv.cout;
+            rc = nn_conv_wino_prepare(m, L);
+            if (rc < 0) return rc;
+            if (L->wino) {
+                /* and the backward pass's products of the weight gradient */
+                int64_t wv = nn_conv_wino_ws_floats(L, layer_in_len(m, L, len)) +
+                             (int64_t)NN_WINO_ALPHA * L->conv.cout * L->conv.cin + L->conv.cout;
+                if (wv > w) w = wv;
+            }
             if (w > ws) ws = w;
         }
     }
@@ -500,8 +516,6 @@ static int plan(ecgx_model *m, int B, int len)
 
 /* ---------- forward ---------- */
 
-static float *P(const ecgx_model *m, int idx) { return idx < 0 ? NULL : m->pdata + m->params[idx].offset; }
-static float *G(const ecgx_model *m, int idx) { return idx < 0 ? NULL : m->gdata + m->params[idx].offset; }
 static float *BUF(const ecgx_model *m, int idx) { return idx < 0 ? NULL : m->bdata + m->params[idx].offset; }
 
 static const float *src_out(const ecgx_model *m, int idx, int b, int *c, int *l)
@@ -534,7 +548,7 @@ static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
     case ECGX_LAYER_CONV1D:
         for (int t0 = 0; t0 < L->l; t0 += NN_CONV_CHUNK) {
             int t1 = t0 + NN_CONV_CHUNK < L->l ? t0 + NN_CONV_CHUNK : L->l;
-            nn_conv_fwd_sample(&L->conv, x, lin, y, L->l, t0, t1, P(m, L->w), P(m, L->b), ws);
+            nn_conv_fwd_sample(&L->conv, x, lin, y, L->l, t0, t1, nn_P(m, L->w), nn_P(m, L->b), ws);
         }
         break;
     case ECGX_LAYER_BATCHNORM1D:
@@ -553,7 +567,7 @@ static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
     case ECGX_LAYER_DROPOUT: /* evaluation: identity (training handled per batch) */
         memcpy(y, x, sizeof(float) * on);
         break;
-    case ECGX_LAYER_LINEAR: nn_linear_fwd(1, L->in_features, L->out_features, x, P(m, L->w), P(m, L->b), y); break;
+    case ECGX_LAYER_LINEAR: nn_linear_fwd(1, L->in_features, L->out_features, x, nn_P(m, L->w), nn_P(m, L->b), y); break;
     case ECGX_LAYER_SCALE: nn_axpy_acc(on, L->p, x, y, 0); break;
     case ECGX_LAYER_ADD:
         memcpy(y, x, sizeof(float) * on);
@@ -576,6 +590,37 @@ static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
     }
 }
 
+/* One layer on the samples [b0, b1): a Winograd convolution takes their
+ * tiles as one block (wider matrix products), the rest goes sample by
+ * sample. */
+static void layer_fwd_range(ecgx_model *m, nn_layer *L, int b0, int b1, float *ws)
+{
+    if (L->type == ECGX_LAYER_CONV1D && L->wino) {
+        int cin, lin;
+        const float *x = src_out(m, L->in[0], 0, &cin, &lin);
+        int64_t nt = nn_conv_wino_tiles(L);
+        nn_conv_wino_fwd(m, L, x, lin, b0 * nt, b1 * nt, ws);
+        return;
+    }
+    for (int b = b0; b < b1; b++) layer_fwd_sample(m, L, b, ws);
+}
+
+/* Samples per group in the group-major pass: enough for a full Winograd
+ * block at the narrowest convolution (narrow matrix products are slow),
+ * few enough to keep every thread busy. */
+static int group_size(const ecgx_model *m, int batch, int T)
+{
+    int most = 1;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].wino) {
+            int nt = nn_conv_wino_tiles(&m->layers[i]);
+            int g = nt >= NN_WINO_BLOCK ? 1 : (NN_WINO_BLOCK + nt - 1) / nt;
+            if (g > most) most = g;
+        }
+    int fair = (batch + T - 1) / T;
+    return most < fair ? most : fair;
+}
+
 static void bn_prepare_eval(ecgx_model *m)
 {
     for (int i = 0; i < m->n_layers; i++) {
@@ -583,7 +628,7 @@ static void bn_prepare_eval(ecgx_model *m)
         if (L->type != ECGX_LAYER_BATCHNORM1D) continue;
         int C = L->in_features;
         const float *rm = BUF(m, L->rm), *rv = BUF(m, L->rv);
-        nn_bn_eval_coeffs(C, P(m, L->w), P(m, L->b), rm, rv, L->eps, L->coef, L->coef + C);
+        nn_bn_eval_coeffs(C, nn_P(m, L->w), nn_P(m, L->b), rm, rv, L->eps, L->coef, L->coef + C);
         for (int c = 0; c < C; c++) {
             L->save[c] = rm[c];
             L->save[C + c] = 1.0f / sqrtf(rv[c] + L->eps);
@@ -610,11 +655,13 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
     int T = m->nthreads;
     if (!m->training) bn_prepare_eval(m);
     if (!m->training && batch >= T) {
-        /* sample-major */
+        /* group-major: each thread takes a few samples through every layer */
+        int G = group_size(m, batch, T), ng = (batch + G - 1) / G;
 #pragma omp parallel for schedule(dynamic, 1)
-        for (int b = 0; b < batch; b++) {
+        for (int g = 0; g < ng; g++) {
             float *ws = thread_ws(m);
-            for (int i = 0; i < m->n_layers; i++) layer_fwd_sample(m, &m->layers[i], b, ws);
+            int b1 = (g + 1) * G < batch ? (g + 1) * G : batch;
+            for (int i = 0; i < m->n_layers; i++) layer_fwd_range(m, &m->layers[i], g * G, b1, ws);
         }
     } else {
         for (int i = 0; i < m->n_layers; i++) {
@@ -622,7 +669,7 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
             if (m->training && L->type == ECGX_LAYER_BATCHNORM1D) {
                 int c, l;
                 const float *xin = src_out(m, L->in[0], 0, &c, &l);
-                nn_bn_train_fwd(batch, c, l, xin, L->out, P(m, L->w), P(m, L->b), BUF(m, L->rm), BUF(m, L->rv),
+                nn_bn_train_fwd(batch, c, l, xin, L->out, nn_P(m, L->w), nn_P(m, L->b), BUF(m, L->rm), BUF(m, L->rv),
                                 L->eps, L->momentum, L->save);
                 L->num_batches_tracked++;
             } else if (m->training && L->type == ECGX_LAYER_DROPOUT) {
@@ -634,6 +681,16 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
                     L->mask[j] = nn_rng_uniform(&m->rng) < keep ? sc : 0.0f;
                     L->out[j] = xin[j] * L->mask[j];
                 }
+            } else if (L->type == ECGX_LAYER_CONV1D && L->wino) {
+                /* blocks of tiles across the batch, shared by the threads */
+                int cin, lin;
+                const float *xin = src_out(m, L->in[0], 0, &cin, &lin);
+                int64_t ntiles = (int64_t)batch * nn_conv_wino_tiles(L);
+                int64_t nblk = (ntiles + NN_WINO_BLOCK - 1) / NN_WINO_BLOCK;
+                if (nblk < T) nblk = ntiles < T ? ntiles : T;
+#pragma omp parallel for schedule(dynamic, 1)
+                for (int64_t k = 0; k < nblk; k++)
+                    nn_conv_wino_fwd(m, L, xin, lin, ntiles * k / nblk, ntiles * (k + 1) / nblk, thread_ws(m));
             } else if (L->type == ECGX_LAYER_CONV1D && batch < T) {
                 /* few samples: split each over time, at the same chunk
                  * boundaries as the sample-major path, so that a record gives
@@ -648,7 +705,7 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
                     int cin, lin;
                     const float *xin = src_out(m, L->in[0], b, &cin, &lin);
                     nn_conv_fwd_sample(&L->conv, xin, lin, L->out + (int64_t)b * L->c * L->l, L->l, t0, t1,
-                                       P(m, L->w), P(m, L->b), thread_ws(m));
+                                       nn_P(m, L->w), nn_P(m, L->b), thread_ws(m));
                 }
             } else {
 #pragma omp parallel for schedule(static) if (batch > 1)
@@ -688,7 +745,18 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
     int64_t wsz = (int64_t)L->conv.cout * (L->conv.cin / L->conv.groups) * L->conv.k;
     int chunk = L->l < NN_CONV_CHUNK ? L->l : NN_CONV_CHUNK;
     int64_t colsz = 2 * nn_conv_ws_floats(&L->conv, chunk);
-    float *dW = param_grads ? G(m, L->w) : NULL, *db = param_grads ? G(m, L->b) : NULL;
+    int lin0;
+    {
+        int c0;
+        src_out(m, L->in[0], 0, &c0, &lin0);
+    }
+    if (L->wino) {
+        /* per slot: Winograd workspace, then the products of the weight
+         * gradient in the transform domain [8][cout][cin], then db */
+        colsz = nn_conv_wino_ws_floats(L, lin0);
+        wsz = (int64_t)NN_WINO_ALPHA * L->conv.cout * L->conv.cin;
+    }
+    float *dW = param_grads ? nn_G(m, L->w) : NULL, *db = param_grads ? nn_G(m, L->b) : NULL;
     int64_t stride_ws = m->ws_cap / T;
     /* T fixed slots, each a fixed block of samples with its own partial sums,
      * reduced in slot order: the result does not depend on how many threads
@@ -703,21 +771,42 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
             if (dW) memset(my_dw, 0, sizeof(float) * wsz);
             if (db) memset(my_db, 0, sizeof(float) * L->conv.cout);
             int b0 = (int)((int64_t)B * u / T), b1 = (int)((int64_t)B * (u + 1) / T);
+            if (L->wino) {
+                int cin, lin;
+                const float *xin = src_out(m, L->in[0], 0, &cin, &lin);
+                nn_conv_wino_bwd(L, xin, lin, b0, b1, dW ? my_dw : NULL, dx, acc, ws);
+                if (db)
+                    for (int b = b0; b < b1; b++) nn_conv_bias_grad(L->c, L->l, L->grad + (int64_t)b * L->c * L->l, my_db);
+                continue;
+            }
             for (int b = b0; b < b1; b++) {
                 int cin, lin;
                 const float *xin = src_out(m, L->in[0], b, &cin, &lin);
-                nn_conv_bwd_sample(&L->conv, xin, lin, L->grad + (int64_t)b * L->c * L->l, L->l, P(m, L->w),
+                nn_conv_bwd_sample(&L->conv, xin, lin, L->grad + (int64_t)b * L->c * L->l, L->l, nn_P(m, L->w),
                                    dW ? my_dw : NULL, db ? my_db : NULL, dx ? dx + (int64_t)b * cin * lin : NULL, acc,
                                    ws, chunk);
             }
         }
-        if (dW) {
+        if (dW && !L->wino) {
 #pragma omp for schedule(static)
             for (int64_t j = 0; j < wsz; j++) {
                 float s = 0.0f;
                 for (int u = 0; u < T; u++) s += (m->ws + (int64_t)u * stride_ws + colsz)[j];
                 dW[j] += s;
             }
+        }
+        if (dW && L->wino) {
+            /* the slots' products summed into the first slot's, then back to
+             * the kernel's taps */
+            float *sum = m->ws + colsz;
+#pragma omp for schedule(static)
+            for (int64_t j = 0; j < wsz; j++) {
+                float s = 0.0f;
+                for (int u = 0; u < T; u++) s += (m->ws + (int64_t)u * stride_ws + colsz)[j];
+                sum[j] = s;
+            }
+#pragma omp single
+            nn_wino_dw_finish(L->wino, L->conv.cout, L->conv.cin, sum, dW);
         }
         if (db) {
 #pragma omp for schedule(static)
@@ -769,8 +858,8 @@ int ecgx_model_backward(ecgx_model *m, const float *dlogits, float *dinput, int 
             int c, l;
             const float *x = src_out(m, L->in[0], 0, &c, &l);
             float *dx = grad_dst(m, L->in[0], want_input, &acc);
-            nn_bn_bwd(B, c, l, x, L->grad, P(m, L->w), L->save, m->training, param_grads ? G(m, L->w) : NULL,
-                      param_grads ? G(m, L->b) : NULL, dx, acc);
+            nn_bn_bwd(B, c, l, x, L->grad, nn_P(m, L->w), L->save, m->training, param_grads ? nn_G(m, L->w) : NULL,
+                      param_grads ? nn_G(m, L->b) : NULL, dx, acc);
             break;
         }
         case ECGX_LAYER_RELU: {
@@ -782,8 +871,8 @@ int ecgx_model_backward(ecgx_model *m, const float *dlogits, float *dinput, int 
             int c, l;
             const float *x = src_out(m, L->in[0], 0, &c, &l);
             float *dx = grad_dst(m, L->in[0], want_input, &acc);
-            nn_linear_bwd(B, L->in_features, L->out_features, x, L->grad, P(m, L->w),
-                          param_grads ? G(m, L->w) : NULL, param_grads ? G(m, L->b) : NULL, dx, acc);
+            nn_linear_bwd(B, L->in_features, L->out_features, x, L->grad, nn_P(m, L->w),
+                          param_grads ? nn_G(m, L->w) : NULL, param_grads ? nn_G(m, L->b) : NULL, dx, acc);
             break;
         }
         case ECGX_LAYER_DROPOUT:
@@ -923,8 +1012,8 @@ int ecgx_model_layer_info(const ecgx_model *m, int i, ecgx_layer_info *info)
     info->momentum = L->momentum;
     info->running_mean = BUF(m, L->rm);
     info->running_var = BUF(m, L->rv);
-    info->weight = P(m, L->w);
-    info->bias = P(m, L->b);
+    info->weight = nn_P(m, L->w);
+    info->bias = nn_P(m, L->b);
     info->p = L->p;
     return 0;
 }

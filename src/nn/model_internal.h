@@ -6,10 +6,15 @@
 
 #include "ecgx/nn.h"
 #include "nn/kernels.h"
+#include "nn/winograd.h"
 
 #include <stdint.h>
 
 #define NN_NAME_MAX 96
+/* Tiles per Winograd block: a block's transformed inputs and products
+ * (8 x 128 channels x 128 tiles x 2 x 4 bytes = 1 MB) stay in L2. */
+#define NN_WINO_BLOCK 128
+
 /* Output columns per im2col block: keeps the block in L2, gives a single
  * record enough blocks for two threads, and fixes the blocks' boundaries
  * (the same in every path, so results do not depend on the batch size). */
@@ -44,6 +49,11 @@ typedef struct nn_layer {
     float *mask;           /* dropout mask */
     float *save;           /* bn: mean, invstd (2C) */
     float *coef;           /* bn eval: scale, shift (2C) */
+    /* conv by Winograd (NULL: im2col): transforms, transformed weights for
+     * the forward pass and the input gradient, and a copy of the weights
+     * they were made from (they are remade when the weights change) */
+    nn_wino *wino;
+    float *wU, *wUflip, *wsrc;
 } nn_layer;
 
 typedef struct nn_meta {
@@ -63,6 +73,7 @@ struct ecgx_model {
     nn_meta *meta;
     int n_meta;
     int training;
+    int no_winograd;
     uint64_t rng;
     /* plan */
     int batch, length;            /* of the last forward */
@@ -73,6 +84,25 @@ struct ecgx_model {
     int have_forward, have_backward;
     char *grad_init;              /* per layer, during backward */
 };
+
+/* Parameters, their gradients and buffers of a layer (NULL for index -1). */
+static inline float *nn_P(const ecgx_model *m, int idx) { return idx < 0 ? NULL : m->pdata + m->params[idx].offset; }
+static inline float *nn_G(const ecgx_model *m, int idx) { return idx < 0 ? NULL : m->gdata + m->params[idx].offset; }
+
+/* Winograd convolution layers (conv_winograd.c). `prepare` decides whether
+ * a conv layer runs by Winograd and refreshes its transformed weights; the
+ * forward pass covers the tiles [n0, n1) of the batch (tile = sample *
+ * tiles + tile within it) from input x [B][cin][lin]; the backward pass
+ * covers samples [b0, b1), adding the weight gradient's products to dWp
+ * ([8][cout][cin], may be NULL) and setting or adding (acc) dx. */
+int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L);
+int64_t nn_conv_wino_ws_floats(const nn_layer *L, int lin);
+int nn_conv_wino_tiles(const nn_layer *L);
+void nn_conv_wino_fwd(const ecgx_model *m, const nn_layer *L, const float *x, int lin, int64_t n0, int64_t n1,
+                      float *ws);
+void nn_conv_wino_bwd(const nn_layer *L, const float *x, int lin, int b0, int b1, float *dWp, float *dx,
+                      int acc, float *ws);
+void nn_conv_wino_free(nn_layer *L);
 
 /* Builders: return the new layer's index, or a negative status. `in` is a
  * layer index or ECGX_MODEL_INPUT. Names are PyTorch module paths. */

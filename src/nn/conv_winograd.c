@@ -1,0 +1,107 @@
+/* Conv layers computed by Winograd convolution (winograd.h): which layers
+ * qualify, their transformed weights, and the forward and backward passes
+ * over ranges of tiles and samples that the model's threads share out. */
+#include "nn/model_internal.h"
+
+#include "core/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int qualifies(const nn_conv_shape *s)
+{
+    /* the input gradient is the flipped kernel with padding k - 1 - pad */
+    return s->stride == 1 && s->dil == 1 && s->groups == 1 && s->k >= 2 && s->k <= NN_WINO_ALPHA - 1 &&
+           s->pad <= s->k - 1;
+}
+
+void nn_conv_wino_free(nn_layer *L)
+{
+    free(L->wino);
+    free(L->wU);
+    free(L->wUflip);
+    free(L->wsrc);
+    L->wino = NULL;
+    L->wU = L->wUflip = L->wsrc = NULL;
+}
+
+int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L)
+{
+    const nn_conv_shape *s = &L->conv;
+    if (m->no_winograd || !qualifies(s)) {
+        nn_conv_wino_free(L);
+        return 0;
+    }
+    int64_t nw = (int64_t)s->cout * s->cin * s->k, nu = (int64_t)NN_WINO_ALPHA * s->cout * s->cin;
+    const float *W = nn_P(m, L->w);
+    if (!L->wino) {
+        L->wino = malloc(sizeof *L->wino);
+        L->wU = ecgx_malloc_array((size_t)nu, sizeof(float), "Winograd weights");
+        L->wUflip = ecgx_malloc_array((size_t)nu, sizeof(float), "Winograd weights");
+        L->wsrc = ecgx_malloc_array((size_t)nw, sizeof(float), "Winograd weights");
+        if (!L->wino || !L->wU || !L->wUflip || !L->wsrc) {
+            nn_conv_wino_free(L);
+            return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for Winograd weights", L->name);
+        }
+        nn_wino_init(L->wino, s->k);
+    } else if (memcmp(L->wsrc, W, sizeof(float) * (size_t)nw) == 0) {
+        return 0; /* weights unchanged since the transforms were made */
+    }
+    memcpy(L->wsrc, W, sizeof(float) * (size_t)nw);
+    nn_wino_weights(L->wino, s->cout, s->cin, W, 0, L->wU);
+    nn_wino_weights(L->wino, s->cout, s->cin, W, 1, L->wUflip);
+    return 0;
+}
+
+static nn_wino_io fwd_io(const nn_layer *L, int lin)
+{
+    const nn_conv_shape *s = &L->conv;
+    return (nn_wino_io){s->cin, s->cout, lin, s->pad, L->l, (int64_t)s->cin * lin, (int64_t)s->cout * L->l};
+}
+
+/* the input gradient as a convolution of the output gradient */
+static nn_wino_io bwd_io(const nn_layer *L, int lin)
+{
+    const nn_conv_shape *s = &L->conv;
+    return (nn_wino_io){s->cout, s->cin, L->l, s->k - 1 - s->pad, lin, (int64_t)s->cout * L->l, (int64_t)s->cin * lin};
+}
+
+int nn_conv_wino_tiles(const nn_layer *L) { return nn_wino_tiles(L->wino, L->l); }
+
+int64_t nn_conv_wino_ws_floats(const nn_layer *L, int lin)
+{
+    nn_wino_io f = fwd_io(L, lin), b = bwd_io(L, lin);
+    int64_t a = nn_wino_ws_floats(&f, NN_WINO_BLOCK), c = nn_wino_ws_floats(&b, NN_WINO_BLOCK);
+    return a > c ? a : c;
+}
+
+void nn_conv_wino_fwd(const ecgx_model *m, const nn_layer *L, const float *x, int lin, int64_t n0, int64_t n1,
+                      float *ws)
+{
+    nn_wino_io io = fwd_io(L, lin);
+    for (int64_t a = n0; a < n1; a += NN_WINO_BLOCK) {
+        int64_t e = a + NN_WINO_BLOCK < n1 ? a + NN_WINO_BLOCK : n1;
+        nn_wino_fwd(L->wino, &io, L->wU, nn_P(m, L->b), x, L->out, 0, a, e, ws);
+    }
+}
+
+void nn_conv_wino_bwd(const nn_layer *L, const float *x, int lin, int b0, int b1, float *dWp, float *dx,
+                      int acc, float *ws)
+{
+    if (dWp) {
+        nn_wino_io io = fwd_io(L, lin);
+        int nt = nn_wino_tiles(L->wino, L->l);
+        for (int64_t a = (int64_t)b0 * nt; a < (int64_t)b1 * nt; a += NN_WINO_BLOCK) {
+            int64_t e = a + NN_WINO_BLOCK < (int64_t)b1 * nt ? a + NN_WINO_BLOCK : (int64_t)b1 * nt;
+            nn_wino_dw(L->wino, &io, x, L->grad, a, e, dWp, ws);
+        }
+    }
+    if (dx) {
+        nn_wino_io io = bwd_io(L, lin);
+        int nt = nn_wino_tiles(L->wino, lin);
+        for (int64_t a = (int64_t)b0 * nt; a < (int64_t)b1 * nt; a += NN_WINO_BLOCK) {
+            int64_t e = a + NN_WINO_BLOCK < (int64_t)b1 * nt ? a + NN_WINO_BLOCK : (int64_t)b1 * nt;
+            nn_wino_fwd(L->wino, &io, L->wUflip, NULL, L->grad, dx, acc, a, e, ws);
+        }
+    }
+}
