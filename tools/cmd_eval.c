@@ -4,13 +4,17 @@
  * intervals — all from the eval module (ecgx_eval_multilabel). Thresholds:
  * the model's own (metadata "thresholds"), else Youden's on the data's
  * validation split; --store-thresholds writes Youden's on --split val into
- * the model file. */
+ * the model file. A regression model (ecgx train --labels age): MAE, RMSE,
+ * R^2 and Pearson's r of the predicted age (mean over windows) with
+ * bootstrap intervals (ecgx_eval_regression_metrics), beside the MAE of
+ * predicting the training mean. */
 #include "cli.h"
 #include "ecgx/nn.h"
 #include "ecgx/progress.h"
 #include "nn_data.h"
 #include "nn_metrics.h"
 #include "nn_model_meta.h"
+#include "nn_regression.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -28,7 +32,10 @@ static void usage(FILE *o)
                "Per-class and macro AUROC and AUPRC, sensitivity and specificity at thresholds chosen\n"
                "on validation (the model's stored 'thresholds', else Youden on the val split), with\n"
                "bootstrap 95 %% intervals; records scored by sliding windows (max) after the model's\n"
-               "preprocessing; classes matched to the model's by name.\n");
+               "preprocessing; classes matched to the model's by name.\n"
+               "A regression model (trained with --labels age): MAE, RMSE, R^2 and Pearson's r of the\n"
+               "predicted age in years (the mean over the windows) with bootstrap intervals, and the\n"
+               "MAE of predicting the training mean; records of unknown age are left out.\n");
 }
 
 /* Scores and targets [n][K] of a split, in the model's class order. */
@@ -76,6 +83,79 @@ static int youden(const float *p, const float *y, int n, int K, double *thr)
 }
 
 static void jnum(double v) { printf(isfinite(v) ? "%.6f" : "null", v); }
+static void jmetric(const char *name, double v, ecgx_interval ci, int first);
+
+/* A regression model on a split: predictions in the target's unit. */
+static int eval_regression(ecgx_model *m, const char *model, const nn_model_meta *mm, const nn_data *d,
+                           const char *data, const char *split, int json, int quiet, int nboot, int seed)
+{
+    double tmean, tsd;
+    if (mm->n_classes != 1)
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: a regression model must have one output, not %d", model, mm->n_classes);
+    if (nn_model_target_scale(m, model, &tmean, &tsd) < 0) return -1;
+    int *idx = NULL, n = 0;
+    if (nn_data_split(d, split, &idx, &n) < 0) return -1;
+    double *pred = malloc(sizeof(double) * (n + 1)), *truth = malloc(sizeof(double) * (n + 1));
+    int rc = !pred || !truth ? ecgx_error(ECGX_ERR_NOMEM, "eval: out of memory") : 0;
+    ecgx_progress pb;
+    ecgx_progress_begin(&pb, split, n, quiet);
+    double mean_mae = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        int r = idx[i];
+        float z;
+        rc = nn_predict_windows_mean(m, d->x + d->offset[r], d->length[r], mm->window, mm->stride, &z);
+        pred[i] = tmean + tsd * z;
+        truth[i] = d->y[r];
+        mean_mae += fabs(tmean - truth[i]);
+        ecgx_progress_update(&pb, i + 1);
+    }
+    ecgx_progress_end(&pb);
+    ecgx_eval_regression res;
+    if (!rc) {
+        ecgx_eval_options o;
+        ecgx_eval_options_default(&o);
+        o.n_bootstrap = nboot;
+        o.seed = (uint64_t)seed;
+        rc = ecgx_eval_regression_metrics(pred, truth, n, &o, &res);
+    }
+    if (!rc) {
+        mean_mae /= n;
+        const char *unit = ecgx_model_meta(m, "target_unit");
+        if (!unit) unit = "";
+        const int *u = d->n_no_target;
+        if (json) {
+            printf("{\"model\":\"%s\",\"data\":\"%s\",\"split\":\"%s\",\"task\":\"regression\",\"target\":\"%s\","
+                   "\"unit\":\"%s\",\"n\":%d,\"n_unknown_target\":{\"train\":%d,\"val\":%d,\"test\":%d},",
+                   model, data, split, mm->classes[0], unit, n, u[0], u[1], u[2]);
+            jmetric("mae", res.mae, res.mae_ci, 1);
+            jmetric("rmse", res.rmse, res.rmse_ci, 0);
+            jmetric("r2", res.r2, res.r2_ci, 0);
+            jmetric("pearson_r", res.pearson_r, res.pearson_r_ci, 0);
+            jmetric("bias", res.bias, res.bias_ci, 0);
+            printf(",\"mae_mean_predictor\":");
+            jnum(mean_mae);
+            printf(",\"target_mean\":");
+            jnum(tmean);
+            printf(",\"bootstrap\":%d,\"bootstrap_skipped\":%d,\"ci_level\":%g}\n", res.n_bootstrap, res.n_skipped,
+                   res.ci_level);
+        } else {
+            printf("%s on %s (%s, %d records with a known %s; left out for an unknown one: %d train, %d val, %d test)\n",
+                   model, data, split, n, mm->classes[0], u[0], u[1], u[2]);
+            printf("intervals: %g %% bootstrap, %d resamples\n", 100 * res.ci_level, res.n_bootstrap);
+            printf("  MAE        %8.3f [%.3f, %.3f] %s\n", res.mae, res.mae_ci.lo, res.mae_ci.hi, unit);
+            printf("  RMSE       %8.3f [%.3f, %.3f] %s\n", res.rmse, res.rmse_ci.lo, res.rmse_ci.hi, unit);
+            printf("  R^2        %8.4f [%.4f, %.4f]\n", res.r2, res.r2_ci.lo, res.r2_ci.hi);
+            printf("  Pearson r  %8.4f [%.4f, %.4f]\n", res.pearson_r, res.pearson_r_ci.lo, res.pearson_r_ci.hi);
+            printf("  bias       %8.3f [%.3f, %.3f] %s (predicted - true)\n", res.bias, res.bias_ci.lo, res.bias_ci.hi,
+                   unit);
+            printf("  MAE of predicting the training mean (%.2f): %.3f %s\n", tmean, mean_mae, unit);
+        }
+    }
+    free(idx);
+    free(pred);
+    free(truth);
+    return rc;
+}
 
 /* "name":value,"name_ci":[lo,hi] — one metric with its bootstrap interval. */
 static void jmetric(const char *name, double v, ecgx_interval ci, int first)
@@ -188,6 +268,12 @@ int cmd_eval(int argc, char **argv)
         return cli_fail("eval");
     }
     const char *labels = ecgx_model_meta(m, "labels");
+    int reg = nn_model_is_regression(m);
+    if (reg && store) {
+        ecgx_model_free(m);
+        return cli_usage_error("eval", "--store-thresholds: %s is a regression model (no thresholds)", model);
+    }
+    if (reg && !labels) labels = "age";
     nn_data d;
     if (nn_data_load(data, labels ? labels : "superdiagnostic", mm.fs, mm.window, quiet, &d) < 0) {
         ecgx_model_free(m);
@@ -211,6 +297,12 @@ int cmd_eval(int argc, char **argv)
         nn_data_free(&d);
         ecgx_model_free(m);
         return cli_usage_error("eval", "%s", ecgx_last_error());
+    }
+    if (reg) {
+        rc = eval_regression(m, model, &mm, &d, data, split, json, quiet || json, nboot, seed) < 0 ? cli_fail("eval") : EXIT_OK;
+        nn_data_free(&d);
+        ecgx_model_free(m);
+        return rc;
     }
     if (score_split(m, &mm, &d, split, quiet || json, &p, &y, &n) < 0) rc = cli_fail("eval");
     if (!rc && (store || !nn_model_thresholds(m, &mm, thr))) {

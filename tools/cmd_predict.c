@@ -1,11 +1,14 @@
 /* ecgx predict: a probability per class per record, from a trained model,
  * with the model's own preprocessing and the benchmark's sliding windows
  * (max over windows). A record at another rate than the model's is
- * resampled, and the command says so on stderr. */
+ * resampled, and the command says so on stderr. A regression model (ecgx
+ * train --labels age) gives its target in years instead, the MEAN over the
+ * same windows (see nn_regression.h). */
 #include "cli.h"
 #include "ecgx/nn.h"
 #include "ecgx/io.h"
 #include "nn_model_meta.h"
+#include "nn_regression.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,9 @@ static void usage(FILE *o)
 {
     fprintf(o, "usage: ecgx predict --model MODEL.safetensors RECORD... [--csv|--json]\n"
                "Probability of each class for each record (WFDB header path, with or without .hea),\n"
-               "preprocessed as the model was trained and scored by sliding windows (max).\n");
+               "preprocessed as the model was trained and scored by sliding windows (max).\n"
+               "A regression model (trained with --labels age) prints the predicted age in years\n"
+               "instead: the mean of the windows' outputs, in the unit the model was trained on.\n");
 }
 
 int cmd_predict(int argc, char **argv)
@@ -50,7 +55,17 @@ int cmd_predict(int argc, char **argv)
         free(recs);
         return EXIT_BAD_INPUT;
     }
-    int K = mm.n_classes, rc = EXIT_OK;
+    int K = mm.n_classes, rc = EXIT_OK, reg = nn_model_is_regression(m);
+    double tmean = 0, tsd = 1;
+    if (reg && (K != 1 || nn_model_target_scale(m, model, &tmean, &tsd) < 0)) {
+        if (K != 1) fprintf(stderr, "ecgx predict: %s: a regression model must have one output, not %d\n", model, K);
+        else cli_fail("predict");
+        ecgx_model_free(m);
+        free(recs);
+        return EXIT_BAD_INPUT;
+    }
+    const char *unit = ecgx_model_meta(m, "target_unit");
+    if (!unit) unit = "";
     float *p = malloc(sizeof(float) * K);
     if (csv) {
         printf("record");
@@ -72,14 +87,22 @@ int cmd_predict(int argc, char **argv)
         double fs_in = rec->fs;
         ecgx_record_free(rec);
         if (note[0]) fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], note);
-        if (ecgx_model_predict_windows(m, x, n, mm.window, mm.stride, p, NULL) < 0) {
+        if ((reg ? nn_predict_windows_mean(m, x, n, mm.window, mm.stride, p)
+                 : ecgx_model_predict_windows(m, x, n, mm.window, mm.stride, p, NULL)) < 0) {
             fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], ecgx_last_error());
             free(x);
             rc = EXIT_BAD_INPUT;
             break;
         }
         free(x);
-        if (csv) {
+        if (reg) {
+            double v = tmean + tsd * p[0];
+            if (csv) printf("%s,%.2f\n", recs[r], v);
+            else if (json)
+                printf("%s{\"record\":\"%s\",\"fs\":%g,\"resampled\":%s,\"%s\":%.4f,\"unit\":\"%s\"}", r ? "," : "",
+                       recs[r], fs_in, fs_in != mm.fs ? "true" : "false", mm.classes[0], v, unit);
+            else printf("%s: %s %.1f%s%s\n", recs[r], mm.classes[0], v, *unit ? " " : "", unit);
+        } else if (csv) {
             printf("%s", recs[r]);
             for (int k = 0; k < K; k++) printf(",%.6f", p[k]);
             printf("\n");

@@ -5,13 +5,18 @@
  * macro AUROC over sliding windows (2.5 s, stride 1.25 s, max) and the best
  * epoch's weights are what -o receives. A checkpoint after every epoch
  * (<out>.ckpt + <out>.ckpt.optim) lets --resume continue after a kill,
- * losing at most the epoch that was running. */
+ * losing at most the epoch that was running.
+ * --labels age is a regression: one output trained with MSE on the age
+ * standardised by the training split's mean and SD (stored in the model),
+ * records of unknown age left out, the epoch with the lowest validation MAE
+ * kept (windows aggregated by their mean; see nn_regression.h). */
 #include "cli.h"
 #include "ecgx/nn.h"
 #include "ecgx/outfile.h"
 #include "ecgx/progress.h"
 #include "nn_data.h"
 #include "nn_metrics.h"
+#include "nn_regression.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,17 +33,46 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* Validation: probabilities of every record of idx by sliding windows. */
+/* Validation: probabilities of every record of idx by sliding windows
+ * (for a regression: the standardised output, mean over windows). */
 static int predict_set(ecgx_model *m, const nn_data *d, const int *idx, int n, int win, int stride, float *probs)
 {
     int K = d->n_classes;
     for (int i = 0; i < n; i++) {
         int r = idx[i];
-        int rc = ecgx_model_predict_windows(m, d->x + d->offset[r], d->length[r], win, stride, probs + (size_t)i * K, NULL);
+        const float *x = d->x + d->offset[r];
+        int rc = d->regression ? nn_predict_windows_mean(m, x, d->length[r], win, stride, probs + (size_t)i * K)
+                               : ecgx_model_predict_windows(m, x, d->length[r], win, stride, probs + (size_t)i * K, NULL);
         if (rc < 0) return rc;
     }
     return 0;
 }
+
+/* Mean and SD (population) of the training targets: the standardisation. */
+static void target_scale(const nn_data *d, const int *tr, int ntr, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (int i = 0; i < ntr; i++) s += d->y[tr[i]];
+    *mean = ntr ? s / ntr : 0;
+    for (int i = 0; i < ntr; i++) ss += (d->y[tr[i]] - *mean) * (d->y[tr[i]] - *mean);
+    *sd = ntr ? sqrt(ss / ntr) : 0;
+    if (!(*sd > 1e-6)) *sd = 1; /* a constant target: nothing to scale */
+}
+
+/* Validation MAE and RMSE in years of standardised predictions z. */
+static void val_errors(const float *z, const float *truth, int n, double mean, double sd, double *mae, double *rmse)
+{
+    double a = 0, q = 0;
+    for (int i = 0; i < n; i++) {
+        double e = mean + sd * z[i] - truth[i];
+        a += fabs(e);
+        q += e * e;
+    }
+    *mae = n ? a / n : NAN;
+    *rmse = n ? sqrt(q / n) : NAN;
+}
+
+static void json_num(double v) { printf(isfinite(v) ? "%.6f" : "null", v); } /* JSON has no NaN */
 
 static int write_optim(const char *path, const ecgx_optim *o, int epoch)
 {
@@ -106,9 +140,11 @@ static void usage(FILE *o)
     fprintf(o,
             "usage: ecgx train --data DIR[,DIR...] -o MODEL.safetensors [options]\n"
             "Trains a 1-D CNN with the PTB-XL benchmark's recipe and keeps the epoch with the best\n"
-            "validation macro AUROC.\n"
+            "validation macro AUROC (for age: the lowest validation MAE).\n"
             "  --labels SET        superdiagnostic (default), subdiagnostic, diagnostic, form, rhythm, all\n"
-            "                      (PTB-XL), dx (Challenge SNOMED CT), labels (a labels.csv's columns), sex\n"
+            "                      (PTB-XL), dx (Challenge SNOMED CT), labels (a labels.csv's columns), sex,\n"
+            "                      age (regression: MSE on the standardised age; records of unknown age\n"
+            "                      are left out; validation by MAE in years over the mean of the windows)\n"
             "  --arch NAME         resnet1d_wang (default), fcn_wang\n"
             "  --epochs N          50        --batch N       128\n"
             "  --lr X              1e-2      --wd X          1e-2 (AdamW, one-cycle)\n"
@@ -151,7 +187,6 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train", "unknown argument '%s'", argv[i]);
     }
     if (!data) return cli_usage_error("train", "--data is required");
-    if (!strcmp(labels, "age")) return cli_usage_error("train", "--labels age is a regression target; training it is not implemented");
     if (!out && !export) return cli_usage_error("train", "-o MODEL.safetensors is required");
     if (epochs < 1 || epochs > 100000 || batch < 2 || batch > 65536 || !(lr > 0) || !(wd >= 0) || !(fs >= 10 && fs <= 10000) ||
         !(window_s > 0.1 && window_s < 600))
@@ -173,8 +208,14 @@ int cmd_train(int argc, char **argv)
     int *tr = NULL, *va = NULL, ntr = 0, nva = 0;
     nn_data_split(&d, "train", &tr, &ntr);
     nn_data_split(&d, "val", &va, &nva);
-    int K = d.n_classes;
-    if (!quiet)
+    int K = d.n_classes, reg = d.regression;
+    if (!quiet && reg)
+        fprintf(stderr,
+                "ecgx train: %d records (%d train, %d val, %d skipped), regression on %s, loaded in %.1f s; left out "
+                "for an unknown age: %d train, %d val, %d test\n",
+                d.n, ntr, nva, d.n_skipped, d.classes[0], ecgx_now() - t0, d.n_no_target[0], d.n_no_target[1],
+                d.n_no_target[2]);
+    else if (!quiet)
         fprintf(stderr, "ecgx train: %d records (%d train, %d val, %d skipped), %d classes, loaded in %.1f s\n", d.n,
                 ntr, nva, d.n_skipped, K, ecgx_now() - t0);
     if (ntr < batch) {
@@ -204,25 +245,32 @@ int cmd_train(int argc, char **argv)
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
     snprintf(ckopt, sizeof ckopt, "%s.ckpt.optim", out);
     int start_epoch = 0, best_epoch = -1;
-    double best = -1;
+    /* best: the highest val macro AUROC, or for a regression the lowest val MAE */
+    double best = reg ? INFINITY : -1, tmean = 0, tsd = 1;
+    if (reg) target_scale(&d, tr, ntr, &tmean, &tsd);
     if (resume && access(ckpt, R_OK) == 0) {
         ecgx_model *r = NULL;
         if (ecgx_model_load(ckpt, &r) < 0) { rc = -1; goto fail; }
-        const char *e = ecgx_model_meta(r, "train_epoch"), *b = ecgx_model_meta(r, "train_best_auroc"),
-                   *be = ecgx_model_meta(r, "train_best_epoch");
-        if (!e || strcmp(ecgx_model_arch(r), arch) || ecgx_model_n_classes(r) != K) {
+        const char *e = ecgx_model_meta(r, "train_epoch"),
+                   *b = ecgx_model_meta(r, reg ? "train_best_mae" : "train_best_auroc"),
+                   *be = ecgx_model_meta(r, "train_best_epoch"), *lb = ecgx_model_meta(r, "labels");
+        if (!e || strcmp(ecgx_model_arch(r), arch) || ecgx_model_n_classes(r) != K ||
+            nn_model_is_regression(r) != reg || (lb && strcmp(lb, labels))) {
             ecgx_model_free(r);
-            ecgx_error(ECGX_ERR_FORMAT, "%s: checkpoint does not match this run (architecture, classes)", ckpt);
+            ecgx_error(ECGX_ERR_FORMAT, "%s: checkpoint does not match this run (architecture, classes, labels)", ckpt);
             rc = -1;
             goto fail;
         }
         ecgx_model_free(m);
         m = r;
         start_epoch = atoi(e);
-        best = b ? atof(b) : -1;
+        best = b ? atof(b) : best;
         best_epoch = be ? atoi(be) : -1;
+        /* continue with the standardisation the checkpoint was trained with */
+        if (reg && nn_model_target_scale(m, ckpt, &tmean, &tsd) < 0) { rc = -1; goto fail; }
         if (read_optim(ckopt, &opt, start_epoch) < 0) { rc = -1; goto fail; }
-        if (!quiet) fprintf(stderr, "ecgx train: resuming after epoch %d (best val AUROC %.4f)\n", start_epoch, best);
+        if (!quiet && reg) fprintf(stderr, "ecgx train: resuming after epoch %d (best val MAE %.3f)\n", start_epoch, best);
+        else if (!quiet) fprintf(stderr, "ecgx train: resuming after epoch %d (best val AUROC %.4f)\n", start_epoch, best);
     } else if (resume && !quiet) {
         fprintf(stderr, "ecgx train: no checkpoint %s, starting from scratch\n", ckpt);
     }
@@ -241,14 +289,22 @@ int cmd_train(int argc, char **argv)
         ecgx_model_set_meta(m, "input_length", buf);
         snprintf(buf, sizeof buf, "%d", stride);
         ecgx_model_set_meta(m, "window_stride", buf);
-        ecgx_model_set_meta(m, "aggregation", "max");
+        ecgx_model_set_meta(m, "aggregation", reg ? "mean" : "max");
         ecgx_model_set_meta(m, "preprocessing", ECGX_NN_PREPROCESSING);
         ecgx_model_set_meta(m, "labels", labels);
         ecgx_model_set_meta(m, "leads", "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
         ecgx_model_set_meta(m, "train_data", data);
-        snprintf(buf, sizeof buf, "AdamW lr %g wd %g one-cycle, batch %d, %d epochs, random %g s crops, BCE, seed %d", lr,
-                 wd, batch, epochs, window_s, seed);
+        snprintf(buf, sizeof buf, "AdamW lr %g wd %g one-cycle, batch %d, %d epochs, random %g s crops, %s, seed %d", lr,
+                 wd, batch, epochs, window_s, reg ? "MSE on the standardised target" : "BCE", seed);
         ecgx_model_set_meta(m, "train_recipe", buf);
+        if (reg) {
+            ecgx_model_set_meta(m, "task", "regression");
+            ecgx_model_set_meta(m, "target_unit", "years");
+            snprintf(buf, sizeof buf, "%.17g", tmean);
+            ecgx_model_set_meta(m, "target_mean", buf);
+            snprintf(buf, sizeof buf, "%.17g", tsd);
+            ecgx_model_set_meta(m, "target_sd", buf);
+        }
     }
 
     size_t xb_n = (size_t)batch * 12 * win;
@@ -259,6 +315,14 @@ int cmd_train(int argc, char **argv)
     int *perm = malloc(sizeof(int) * ntr);
     for (int c = 0; c < K; c++) best_auc[c] = NAN;
     for (int i = 0; i < nva; i++) memcpy(vy + (size_t)i * K, d.y + (size_t)va[i] * K, sizeof(float) * K);
+    /* the yardstick for a regression: every val record predicted as the training mean */
+    double mean_mae = NAN, best_rmse = NAN;
+    if (reg && nva > 0) {
+        mean_mae = 0;
+        for (int i = 0; i < nva; i++) mean_mae += fabs(tmean - vy[i]);
+        mean_mae /= nva;
+    }
+    if (reg && ecgx_model_meta(m, "val_rmse")) best_rmse = atof(ecgx_model_meta(m, "val_rmse")); /* resumed */
     double last_loss = 0, t_train = ecgx_now();
     for (int ep = start_epoch; ep < epochs; ep++) {
         uint64_t rs = (uint64_t)seed * 1000003ull + (uint64_t)ep;
@@ -282,13 +346,14 @@ int cmd_train(int argc, char **argv)
                 for (int c = 0; c < 12; c++)
                     memcpy(xb + ((size_t)b * 12 + c) * win, d.x + d.offset[r] + (size_t)c * L + st, sizeof(float) * win);
                 memcpy(yb + (size_t)b * K, d.y + (size_t)r * K, sizeof(float) * K);
+                if (reg) yb[b] = (float)((yb[b] - tmean) / tsd);
             }
             int64_t step = opt.step;
             opt.lr = ecgx_onecycle_lr(&sched, step);
             opt.beta1 = ecgx_onecycle_momentum(&sched, step);
             ecgx_model_zero_grad(m);
             if (ecgx_model_forward(m, xb, batch, win, lg) < 0) { rc = -1; break; }
-            double loss = ecgx_loss_bce_logits(lg, yb, batch, K, NULL, NULL, dl);
+            double loss = reg ? ecgx_loss_mse(lg, yb, batch, K, dl) : ecgx_loss_bce_logits(lg, yb, batch, K, NULL, NULL, dl);
             if (!isfinite(loss)) {
                 ecgx_error(ECGX_ERR_RANGE, "training diverged at epoch %d step %d (loss %g)", ep + 1, s + 1, loss);
                 rc = -1;
@@ -302,22 +367,37 @@ int cmd_train(int argc, char **argv)
         }
         if (rc < 0) { ecgx_progress_end(&pb); break; }
         last_loss = loss_sum / steps_per_epoch;
-        double macro = NAN;
+        double macro = NAN, mae = NAN, rmse = NAN;
         if (nva > 0) {
             if (predict_set(m, &d, va, nva, win, stride, vp) < 0) { rc = -1; ecgx_progress_end(&pb); break; }
-            macro = nn_macro_auroc(vp, vy, nva, K, auc);
+            if (reg) val_errors(vp, vy, nva, tmean, tsd, &mae, &rmse);
+            else macro = nn_macro_auroc(vp, vy, nva, K, auc);
         }
-        ecgx_progress_set_extra(&pb, "loss %.4f val AUROC %.4f", last_loss, macro);
+        if (reg) ecgx_progress_set_extra(&pb, "loss %.4f val MAE %.2f", last_loss, mae);
+        else ecgx_progress_set_extra(&pb, "loss %.4f val AUROC %.4f", last_loss, macro);
         ecgx_progress_end(&pb);
-        if (!quiet && !isatty(2)) fprintf(stderr, "epoch %d/%d loss %.4f val macro AUROC %.4f\n", ep + 1, epochs, last_loss, macro);
-        int improved = nva > 0 ? (!isnan(macro) && macro > best) : 1;
+        if (!quiet && !isatty(2) && reg)
+            fprintf(stderr, "epoch %d/%d loss %.4f val MAE %.3f years (RMSE %.3f)\n", ep + 1, epochs, last_loss, mae, rmse);
+        else if (!quiet && !isatty(2))
+            fprintf(stderr, "epoch %d/%d loss %.4f val macro AUROC %.4f\n", ep + 1, epochs, last_loss, macro);
+        int improved = nva == 0 ? 1 : reg ? (!isnan(mae) && mae < best) : (!isnan(macro) && macro > best);
         if (improved) {
-            best = nva > 0 ? macro : best;
+            best = nva == 0 ? best : reg ? mae : macro;
             best_epoch = ep + 1;
-            if (nva > 0) memcpy(best_auc, auc, sizeof(double) * K);
-            snprintf(buf, sizeof buf, "%.6f", macro);
-            ecgx_model_set_meta(m, "val_macro_auroc", buf);
-            for (int c = 0; c < K; c++) {
+            if (nva > 0 && !reg) memcpy(best_auc, auc, sizeof(double) * K);
+            if (reg) {
+                best_rmse = rmse;
+                snprintf(buf, sizeof buf, "%.6f", mae);
+                ecgx_model_set_meta(m, "val_mae", buf);
+                snprintf(buf, sizeof buf, "%.6f", rmse);
+                ecgx_model_set_meta(m, "val_rmse", buf);
+                snprintf(buf, sizeof buf, "%.6f", mean_mae);
+                ecgx_model_set_meta(m, "val_mae_mean_predictor", buf);
+            } else {
+                snprintf(buf, sizeof buf, "%.6f", macro);
+                ecgx_model_set_meta(m, "val_macro_auroc", buf);
+            }
+            for (int c = 0; c < K && !reg; c++) {
                 char key[128];
                 snprintf(key, sizeof key, "val_auroc_%s", d.classes[c]);
                 snprintf(buf, sizeof buf, "%.6f", auc[c]);
@@ -330,8 +410,8 @@ int cmd_train(int argc, char **argv)
         /* checkpoint: optimiser state first, then the model naming the epoch */
         snprintf(buf, sizeof buf, "%d", ep + 1);
         ecgx_model_set_meta(m, "train_epoch", buf);
-        snprintf(buf, sizeof buf, "%.6f", best);
-        ecgx_model_set_meta(m, "train_best_auroc", buf);
+        snprintf(buf, sizeof buf, reg ? "%.17g" : "%.6f", best); /* reg: exact, so that --resume compares alike */
+        ecgx_model_set_meta(m, reg ? "train_best_mae" : "train_best_auroc", buf);
         snprintf(buf, sizeof buf, "%d", best_epoch);
         ecgx_model_set_meta(m, "train_best_epoch", buf);
         if (write_optim(ckopt, &opt, ep + 1) < 0 || ecgx_model_save(m, ckpt) < 0) { rc = -1; break; }
@@ -339,7 +419,27 @@ int cmd_train(int argc, char **argv)
     double t_total = ecgx_now() - t_train;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    if (rc >= 0) {
+    if (rc >= 0 && reg) {
+        if (json) {
+            printf("{\"model\":\"%s\",\"arch\":\"%s\",\"task\":\"regression\",\"labels\":\"%s\",\"epochs\":%d,"
+                   "\"best_epoch\":%d,\"val_mae\":",
+                   out, arch, labels, epochs, best_epoch);
+            json_num(best);
+            printf(",\"val_rmse\":");
+            json_num(best_rmse);
+            printf(",\"val_mae_mean_predictor\":");
+            json_num(mean_mae);
+            printf(",\"target_mean\":%.6f,\"target_sd\":%.6f,\"n_train\":%d,\"n_val\":%d,"
+                   "\"n_unknown_age\":{\"train\":%d,\"val\":%d,\"test\":%d},\"final_loss\":%.6f,"
+                   "\"train_seconds\":%.1f,\"peak_rss_mb\":%.1f}\n",
+                   tmean, tsd, ntr, nva, d.n_no_target[0], d.n_no_target[1], d.n_no_target[2], last_loss, t_total,
+                   ru.ru_maxrss / 1024.0);
+        } else {
+            printf("%s: best epoch %d, validation MAE %.3f years (RMSE %.3f; predicting the training mean %.1f: MAE "
+                   "%.3f); %.1f s, peak RSS %.1f MB\n",
+                   out, best_epoch, best, best_rmse, tmean, mean_mae, t_total, ru.ru_maxrss / 1024.0);
+        }
+    } else if (rc >= 0) {
         if (json) {
             printf("{\"model\":\"%s\",\"arch\":\"%s\",\"epochs\":%d,\"best_epoch\":%d,\"val_macro_auroc\":%.6f,\"val_auroc\":{",
                    out, arch, epochs, best_epoch, best);

@@ -2,6 +2,7 @@
  * (ecgx_dataset_open/split/load, its cache when present) in the standard
  * 12-lead order, through the model's preprocessing (ecgx_nn_preprocess). */
 #include "nn_data.h"
+#include "nn_regression.h"
 
 #include "ecgx/common.h"
 #include "ecgx/dataset.h"
@@ -51,6 +52,10 @@ int nn_data_load(const char *dirs, const char *label_set, double fs, int min_len
     ecgx_dataset_options opt;
     ecgx_dataset_options_init(&opt);
     opt.label_set = label_set;
+    d->regression = nn_label_set_is_regression(label_set);
+    /* the dataset would drop records of unknown age silently; keep them in
+     * the index (NaN target) so that they can be counted per split */
+    if (d->regression) opt.keep_unlabeled = 1;
     ecgx_dataset *ds = NULL;
     int rc = ecgx_dataset_open(dirs, &opt, &ds);
     if (rc < 0) return rc;
@@ -80,6 +85,10 @@ int nn_data_load(const char *dirs, const char *label_set, double fs, int min_len
         if ((rc = ecgx_dataset_record_info(ds, i, &info)) < 0) break;
         int labelled = ecgx_dataset_labels(ds, i, d->y + (int64_t)k * d->n_classes) == 0;
         for (int c = 0; labelled && c < d->n_classes; c++) labelled = isfinite(d->y[(int64_t)k * d->n_classes + c]);
+        if (!labelled && d->regression) {
+            if (info.split >= 0 && info.split < 3) d->n_no_target[info.split]++;
+            continue;
+        }
         if (!labelled) { /* e.g. unknown sex */
             if (!quiet) fprintf(stderr, "ecgx: skipping %s: no value for the label set\n", info.path);
             d->n_skipped++;
@@ -117,7 +126,8 @@ int nn_data_load(const char *dirs, const char *label_set, double fs, int min_len
     }
     ecgx_dataset_free(ds);
     if (rc == ECGX_ERR_NOMEM) rc = ecgx_error(rc, "%s: out of memory", dirs);
-    if (!rc && d->n == 0) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: no usable record", dirs);
+    if (!rc && d->n == 0)
+        rc = ecgx_error(ECGX_ERR_FORMAT, "%s: no usable record%s", dirs, d->regression ? " with a known age" : "");
     if (rc < 0) nn_data_free(d);
     return rc;
 }

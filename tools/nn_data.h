@@ -20,11 +20,15 @@ typedef struct nn_data {
     float *y;            /* [n][n_classes] */
     double fs;
     int n_skipped;       /* records left out (too short, NaN, unreadable), each reported on stderr */
+    int regression;      /* the label set is a regression target ("age"): y holds its value */
+    int n_no_target[3];  /* regression: records of each split (train, val, test) left out because
+                            their target is unknown (age < 0); counted, not named one by one */
 } nn_data;
 
 /* Load every record of the comma-separated folders, with the label set
  * ("superdiagnostic"), preprocessed at rate fs. Records without any label
- * of the set are dropped (as the PTB-XL benchmark does). */
+ * of the set are dropped (as the PTB-XL benchmark does); for "age", records
+ * whose age is unknown are dropped and counted per split in n_no_target. */
 int nn_data_load(const char *dirs, const char *label_set, double fs, int min_length, int quiet, nn_data *out);
 void nn_data_free(nn_data *d);
 

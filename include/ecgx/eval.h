@@ -176,6 +176,27 @@ void ecgx_eval_table_free(ecgx_eval_table *t);
 int ecgx_eval_align(const ecgx_eval_table *pred, const char *pred_path, const ecgx_eval_table *truth,
                     const char *truth_path, double **scores, uint8_t **labels);
 
+
+/* ---- Regression (a continuous target, e.g. age in years) ----
+ * MAE, RMSE, R^2 (1 - SS_res / SS_tot, as sklearn's r2_score: NaN when the
+ * truth is constant) and Pearson's r (NaN when either side is constant),
+ * with percentile bootstrap intervals drawn as ecgx_eval_multilabel draws
+ * them (records resampled with replacement, one seeded stream per resample;
+ * from opt: n_bootstrap, seed, ci_level; the rest is ignored). */
+typedef struct ecgx_eval_regression {
+    int64_t n;
+    double mae, rmse, r2, pearson_r;
+    double bias;                /* mean of prediction - truth */
+    ecgx_interval mae_ci, rmse_ci, r2_ci, pearson_r_ci, bias_ci;
+    int n_bootstrap;
+    int n_skipped;              /* resamples where R^2 or r was undefined (left out of their intervals) */
+    double ci_level;
+} ecgx_eval_regression;
+
+/* pred and truth: n finite values each. opt may be NULL (defaults). */
+int ecgx_eval_regression_metrics(const double *pred, const double *truth, int64_t n,
+                                 const ecgx_eval_options *opt, ecgx_eval_regression *out);
+
 #ifdef __cplusplus
 }
 #endif
