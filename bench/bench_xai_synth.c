@@ -49,7 +49,7 @@ static int make_sample(ecgx_model *m, unsigned cond_flag, uint64_t seed, sample 
     if (rc < 0) return rc;
     int L = 0;
     double fs;
-    rc = ecgx_xai_prepare_record(m, rec, &s->x, &L, &fs);
+    rc = ecgx_model_prepare_record(m, rec, 0, &s->x, &L, &fs, NULL, 0);
     if (!rc && L != LEN) rc = -1;
     s->mask = mask;
     ecgx_record_free(rec);
