@@ -144,20 +144,21 @@ int cmd_bench(int argc, char **argv)
     size_t h0 = heap_in_use();
     for (int i = 0; i < 10; i++) run_infer(&c);
     long alloc1 = (long)heap_in_use() - (long)h0;
-    double f1 = ecgx_model_forward_flops(c.m, 1000);
+    double f1 = ecgx_model_forward_flops(c.m, 1000), e1 = ecgx_model_forward_flops_executed(c.m, 1000);
 
     c.batch = 64; c.length = 250;
     double t64 = median_time(run_infer, &c, 5, mt);
     h0 = heap_in_use();
     for (int i = 0; i < 3; i++) run_infer(&c);
     long alloc64 = (long)heap_in_use() - (long)h0;
-    double f64 = 64 * ecgx_model_forward_flops(c.m, 250);
+    double f64 = 64 * ecgx_model_forward_flops(c.m, 250), e64 = 64 * ecgx_model_forward_flops_executed(c.m, 250);
 
     ecgx_model_set_training(c.m, 1);
     c.batch = 128; c.length = 250;
     ecgx_optim_init(&c.opt, ECGX_OPTIM_ADAMW, ecgx_model_n_trainable(c.m), 1e-3, 1e-2);
     double tt = median_time(run_train, &c, 3, mt);
     double ftrain = 3 * 128 * ecgx_model_forward_flops(c.m, 250);
+    double etrain = 3 * 128 * ecgx_model_forward_flops_executed(c.m, 250);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     ecgx_optim_free(&c.opt);
@@ -190,9 +191,10 @@ int cmd_bench(int argc, char **argv)
         printf("{\"model\":\"resnet1d_wang\",\"threads\":%d,\"sgemm_peak_gflops\":%.1f,"
                "\"single_10s_ms\":%.3f,\"single_10s_gflops\":%.1f,\"single_alloc_bytes_per_call\":%ld,"
                "\"batch64_crops_rec_per_s\":%.1f,\"batch64_gflops\":%.1f,\"batch64_alloc_bytes_per_call\":%ld,"
-               "\"train_step_b128_rec_per_s\":%.1f,\"train_gflops\":%.1f,\"peak_rss_mb\":%.1f",
+               "\"train_step_b128_rec_per_s\":%.1f,\"train_gflops\":%.1f,\"peak_rss_mb\":%.1f,"
+               "\"executed_gflops\":{\"single\":%.1f,\"batch64\":%.1f,\"train\":%.1f}",
                T, peak, t1 * 1e3, f1 / t1 / 1e9, alloc1 / 10, 64 / t64, f64 / t64 / 1e9, alloc64 / 3, 128 / tt,
-               ftrain / tt / 1e9, ru.ru_maxrss / 1024.0);
+               ftrain / tt / 1e9, ru.ru_maxrss / 1024.0, e1 / t1 / 1e9, e64 / t64 / 1e9, etrain / tt / 1e9);
         if (have_ref)
             printf(",\"torch\":{\"single_10s_ms\":%.3f,\"batch64_crops_rec_per_s\":%.1f,\"train_step_b128_rec_per_s\":%.1f},"
                    "\"speedup\":{\"single\":%.2f,\"batch64\":%.2f,\"train\":%.2f}",
@@ -200,11 +202,14 @@ int cmd_bench(int argc, char **argv)
         printf("}\n");
     } else {
         printf("resnet1d_wang, %d threads; sgemm peak %.1f GFLOPS\n", T, peak);
-        printf("  one 10 s record (100 Hz):   %8.3f ms   %6.1f GFLOPS  (%ld bytes allocated per call)\n", t1 * 1e3,
-               f1 / t1 / 1e9, alloc1 / 10);
-        printf("  batch of 64 x 2.5 s crops:  %8.1f rec/s %6.1f GFLOPS  (%ld bytes allocated per call)\n", 64 / t64,
-               f64 / t64 / 1e9, alloc64 / 3);
-        printf("  training step, batch 128:   %8.1f rec/s %6.1f GFLOPS (fwd+bwd = 3 x fwd)\n", 128 / tt, ftrain / tt / 1e9);
+        printf("GFLOPS: effective (a direct convolution's operations / time) and executed (the\n"
+               "operations done, Winograd's fewer, / time; compare with the peak); fwd+bwd = 3 x fwd\n");
+        printf("  one 10 s record (100 Hz):   %8.3f ms   %6.1f eff. %6.1f exec.  (%ld bytes allocated per call)\n",
+               t1 * 1e3, f1 / t1 / 1e9, e1 / t1 / 1e9, alloc1 / 10);
+        printf("  batch of 64 x 2.5 s crops:  %8.1f rec/s %6.1f eff. %6.1f exec.  (%ld bytes allocated per call)\n",
+               64 / t64, f64 / t64 / 1e9, e64 / t64 / 1e9, alloc64 / 3);
+        printf("  training step, batch 128:   %8.1f rec/s %6.1f eff. %6.1f exec.\n", 128 / tt, ftrain / tt / 1e9,
+               etrain / tt / 1e9);
         printf("  peak RSS:                   %8.1f MB\n", ru.ru_maxrss / 1024.0);
         if (have_ref)
             printf("PyTorch %s: single %.3f ms (ecgx %.2fx), batch64 %.1f rec/s (%.2fx), train %.1f rec/s (%.2fx)\n",

@@ -197,6 +197,10 @@ float *ecgx_model_flat_grads(ecgx_model *m);
 /* Floating-point operations of one forward pass for one record of `length`
  * samples (multiply-add = 2). */
 double ecgx_model_forward_flops(const ecgx_model *m, int length);
+/* The same as the engine executes it: Winograd convolutions do fewer
+ * multiplications than the direct sums counted above (matrix products in
+ * the transform domain; the transforms themselves are not counted). */
+double ecgx_model_forward_flops_executed(const ecgx_model *m, int length);
 
 /* Threads used by the library's OpenMP loops (0 = OpenMP default). */
 void ecgx_nn_set_threads(int n);

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,11 @@ static int qualifies(const nn_conv_shape *s)
     /* stride 1: the input gradient is the flipped kernel with padding
      * k - 1 - pad, which must not be negative */
     return r >= 2 && r <= NN_WINO_ALPHA - 1 && (s->stride == 2 || s->pad <= s->k - 1);
+}
+
+int nn_conv_wino_taps(const ecgx_model *m, const nn_conv_shape *s)
+{
+    return m->no_winograd || !qualifies(s) ? 0 : taps(s);
 }
 
 void nn_conv_wino_free(nn_layer *L)
@@ -100,6 +106,31 @@ void nn_conv_wino_fwd(const ecgx_model *m, const nn_layer *L, const float *x, in
     for (int64_t a = n0; a < n1; a += NN_WINO_BLOCK) {
         int64_t e = a + NN_WINO_BLOCK < n1 ? a + NN_WINO_BLOCK : n1;
         nn_wino_fwd(L->wino, &io, L->wU, nn_P(m, L->b), x, L->out, 0, a, e, ws);
+    }
+}
+
+int64_t nn_conv_wino_shared_floats(const nn_layer *L, int lin, int64_t ntiles, int threads)
+{
+    nn_wino_io io = fwd_io(L, lin);
+    return (int64_t)NN_WINO_ALPHA * ntiles * (io.cin + io.cout) + threads * nn_wino_scratch_floats((int)ntiles);
+}
+
+void nn_conv_wino_fwd_shared(const ecgx_model *m, const nn_layer *L, const float *x, int lin, int64_t ntiles,
+                             float *ws)
+{
+    nn_wino_io io = fwd_io(L, lin);
+    int nb = (int)ntiles;
+    float *V = ws, *M = V + (int64_t)NN_WINO_ALPHA * io.cin * nb, *scratch = M + (int64_t)NN_WINO_ALPHA * io.cout * nb;
+    const float *bias = nn_P(m, L->b);
+#pragma omp parallel
+    {
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        float *X = scratch + t * nn_wino_scratch_floats(nb);
+        nn_wino_fwd_input(L->wino, &io, x, 0, ntiles, io.cin * t / T, io.cin * (t + 1) / T, V, X);
+#pragma omp barrier
+        nn_wino_fwd_gemm(&io, L->wU, nb, NN_WINO_ALPHA * t / T, NN_WINO_ALPHA * (t + 1) / T, V, M);
+#pragma omp barrier
+        nn_wino_fwd_output(L->wino, &io, bias, L->out, 0, 0, ntiles, io.cout * t / T, io.cout * (t + 1) / T, M, X);
     }
 }
 

@@ -457,6 +457,14 @@ static int grow(void **p, int64_t *cap, int64_t need, size_t elem, const char *w
     return 0;
 }
 
+/* A batch's Winograd convolution with fewer tiles than this is computed as
+ * one block that the threads share (nn_conv_wino_fwd_shared) rather than
+ * in blocks per thread, which would be narrow. */
+static int64_t wino_shared_below(const ecgx_model *m)
+{
+    return m->nthreads > 1 ? (int64_t)m->nthreads * NN_WINO_BLOCK : 0;
+}
+
 /* The length of a layer's (first) input, once earlier layers are planned. */
 static int layer_in_len(const ecgx_model *m, const nn_layer *L, int len)
 {
@@ -486,6 +494,12 @@ static int plan(ecgx_model *m, int B, int len)
                 if (wv > w) w = wv;
             }
             if (w > ws) ws = w;
+            if (L->wino && B * (int64_t)nn_conv_wino_tiles(L) < wino_shared_below(m)) {
+                int64_t sh = nn_conv_wino_shared_floats(L, layer_in_len(m, L, len), B * (int64_t)nn_conv_wino_tiles(L),
+                                                        m->nthreads);
+                int64_t per = (sh + m->nthreads - 1) / m->nthreads;
+                if (per > ws) ws = per;
+            }
         }
     }
     int T = m->nthreads > 0 ? m->nthreads : 1;
@@ -713,6 +727,10 @@ int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, flo
                 int cin, lin;
                 const float *xin = src_out(m, L->in[0], 0, &cin, &lin);
                 int64_t ntiles = (int64_t)batch * nn_conv_wino_tiles(L);
+                if (ntiles < wino_shared_below(m)) {
+                    nn_conv_wino_fwd_shared(m, L, xin, lin, ntiles, m->ws);
+                    continue;
+                }
                 int64_t nblk = (ntiles + NN_WINO_BLOCK - 1) / NN_WINO_BLOCK;
                 if (nblk < T) nblk = ntiles < T ? ntiles : T;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -1107,7 +1125,10 @@ int64_t ecgx_model_n_trainable(const ecgx_model *m) { return m->n_trainable; }
 float *ecgx_model_flat_params(ecgx_model *m) { return m->pdata; }
 float *ecgx_model_flat_grads(ecgx_model *m) { return m->gdata; }
 
-double ecgx_model_forward_flops(const ecgx_model *m, int length)
+/* Both counts in one walk over the shapes: `executed` counts a Winograd
+ * convolution's products in the transform domain (8 per tile and channel
+ * pair) instead of the direct sum's. */
+static double forward_flops(const ecgx_model *m, int length, int executed)
 {
     /* shapes without touching the plan */
     int n = m->n_layers;
@@ -1124,7 +1145,11 @@ double ecgx_model_forward_flops(const ecgx_model *m, int length)
         case ECGX_LAYER_CONV1D:
             co = L->conv.cout;
             lo = nn_conv_out_len(&L->conv, lin);
-            fl += 2.0 * co * lo * (double)(L->conv.cin / L->conv.groups) * L->conv.k;
+            if (executed && nn_conv_wino_taps(m, &L->conv))
+                fl += 2.0 * NN_WINO_ALPHA * co * (double)L->conv.cin * L->conv.stride *
+                      ((lo + NN_WINO_ALPHA - nn_conv_wino_taps(m, &L->conv)) / (NN_WINO_ALPHA + 1 - nn_conv_wino_taps(m, &L->conv)));
+            else
+                fl += 2.0 * co * lo * (double)(L->conv.cin / L->conv.groups) * L->conv.k;
             break;
         case ECGX_LAYER_LINEAR:
             co = L->out_features;
@@ -1150,3 +1175,6 @@ double ecgx_model_forward_flops(const ecgx_model *m, int length)
     free(c);
     return fl;
 }
+
+double ecgx_model_forward_flops(const ecgx_model *m, int length) { return forward_flops(m, length, 0); }
+double ecgx_model_forward_flops_executed(const ecgx_model *m, int length) { return forward_flops(m, length, 1); }

@@ -96,11 +96,18 @@ static inline float *nn_G(const ecgx_model *m, int idx) { return idx < 0 ? NULL 
  * covers samples [b0, b1), adding the weight gradient's products to dWp
  * ([8][cout][cin], may be NULL) and setting or adding (acc) dx. */
 int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L);
+int nn_conv_wino_taps(const ecgx_model *m, const nn_conv_shape *s); /* 0: not by Winograd */
 int64_t nn_conv_wino_ws_floats(const nn_layer *L, int lin);
 int64_t nn_conv_wino_dwp_floats(const nn_layer *L); /* the weight gradient's products */
 int nn_conv_wino_tiles(const nn_layer *L);
 void nn_conv_wino_fwd(const ecgx_model *m, const nn_layer *L, const float *x, int lin, int64_t n0, int64_t n1,
                       float *ws);
+/* The forward pass of a batch too small to split by tiles: one block of all
+ * its tiles, the threads sharing out channels and points (workspace:
+ * nn_conv_wino_shared_floats). */
+int64_t nn_conv_wino_shared_floats(const nn_layer *L, int lin, int64_t ntiles, int threads);
+void nn_conv_wino_fwd_shared(const ecgx_model *m, const nn_layer *L, const float *x, int lin, int64_t ntiles,
+                             float *ws);
 void nn_conv_wino_bwd(const nn_layer *L, const float *x, int lin, int b0, int b1, float *dWp, float *dx,
                       int acc, float *ws);
 void nn_conv_wino_free(nn_layer *L);

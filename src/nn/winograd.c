@@ -114,12 +114,12 @@ void nn_wino_weights(const nn_wino *w, int cout, int cin, int k, int step, const
 
 /* Scratch rows of phase arrays: up to 8 phases of a segment plus 4 tiles of
  * overlap, rounded up. */
-static int64_t phase_floats(int nb) { return (int64_t)A * (nb + 4); }
+int64_t nn_wino_scratch_floats(int nb) { return (int64_t)A * (nb + 4); }
 
 int64_t nn_wino_ws_floats(const nn_wino_io *io, int nb)
 {
     /* V [A][cin][nb], M [A][cout][nb], phase arrays */
-    return (int64_t)A * nb * (io->cin + io->cout) + phase_floats(nb);
+    return (int64_t)A * nb * (io->cin + io->cout) + nn_wino_scratch_floats(nb);
 }
 
 /* A block of tiles [n0, n1) is a run of segments, each a range of tiles
@@ -284,8 +284,8 @@ static void input_tiles(const nn_wino *w, const float *X, int ld, int ns, float 
 /* V [A][cin][nb] = B^T applied to each tile of each input channel. With
  * in_step 2 the channels are the input's two phases (even samples, then odd
  * samples of every channel). */
-static void input_transform(const nn_wino *w, const nn_wino_io *io, const float *x, int64_t n0, int64_t n1,
-                            float *X, float *V)
+void nn_wino_fwd_input(const nn_wino *w, const nn_wino_io *io, const float *x, int64_t n0, int64_t n1, int c0,
+                       int c1, float *V, float *X)
 {
     int m = w->m, nb = (int)(n1 - n0), nt = nn_wino_tiles(w, io->Lout);
     int S = io->in_step, creal = io->cin / S;
@@ -294,7 +294,7 @@ static void input_transform(const nn_wino *w, const nn_wino_io *io, const float 
     int64_t n = n0;
     while (next_segment(nt, n0, n1, &n, &sg)) {
         int ns = sg.j1 - sg.j0, ld = ns + extra;
-        for (int c = 0; c < io->cin; c++) {
+        for (int c = c0; c < c1; c++) {
             const float *xr = x + sg.b * io->xs + (int64_t)(c % creal) * io->L;
             deinterleave(xr, io->L, S * m * sg.j0 + c / creal - io->pad, S, m, ld, X, ld);
             input_tiles(w, X, ld, ns, V + (int64_t)c * nb + sg.off, (int64_t)io->cin * nb);
@@ -342,30 +342,42 @@ static void output_tiles(const nn_wino *w, const float *Mc, int64_t mstride, int
     }
 }
 
-void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const float *bias, const float *x,
-                 float *y, int acc, int64_t n0, int64_t n1, float *ws)
+void nn_wino_fwd_gemm(const nn_wino_io *io, const float *U, int nb, int p0, int p1, const float *V, float *M)
 {
-    int nb = (int)(n1 - n0), m = w->m, nt = nn_wino_tiles(w, io->Lout);
-    if (nb <= 0) return;
-    float *V = ws, *M = V + (int64_t)A * io->cin * nb, *X = M + (int64_t)A * io->cout * nb;
-    input_transform(w, io, x, n0, n1, X, V);
-    for (int p = 0; p < A; p++)
+    for (int p = p0; p < p1; p++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, io->cout, nb, io->cin, 1.0f,
                     U + (int64_t)p * io->cout * io->cin, io->cin, V + (int64_t)p * io->cin * nb, nb, 0.0f,
                     M + (int64_t)p * io->cout * nb, nb);
-    /* outputs: O [m][segment] = A^T M for each channel, then back to the
-     * samples' time axis */
+}
+
+void nn_wino_fwd_output(const nn_wino *w, const nn_wino_io *io, const float *bias, float *y, int acc, int64_t n0,
+                        int64_t n1, int c0, int c1, const float *M, float *X)
+{
+    int nb = (int)(n1 - n0), m = w->m, nt = nn_wino_tiles(w, io->Lout);
+    int S = io->out_step, creal = io->cout / S;
+    /* O [m][segment] = A^T M for each channel, then back to the samples'
+     * time axis */
     segment sg;
     int64_t n = n0;
     while (next_segment(nt, n0, n1, &n, &sg)) {
         int ns = sg.j1 - sg.j0;
-        for (int c = 0; c < io->cout; c++) {
+        for (int c = c0; c < c1; c++) {
             output_tiles(w, M + (int64_t)c * nb + sg.off, (int64_t)io->cout * nb, ns, bias ? bias[c] : 0.0f, X);
-            int S = io->out_step, creal = io->cout / S;
             interleave(y + sg.b * io->ys + (int64_t)(c % creal) * io->out_len, io->out_len,
                        S * m * sg.j0 + c / creal - io->out_pad, S, m, ns, X, ns, acc, io->Lout - m * sg.j0);
         }
     }
+}
+
+void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const float *bias, const float *x,
+                 float *y, int acc, int64_t n0, int64_t n1, float *ws)
+{
+    int nb = (int)(n1 - n0);
+    if (nb <= 0) return;
+    float *V = ws, *M = V + (int64_t)A * io->cin * nb, *X = M + (int64_t)A * io->cout * nb;
+    nn_wino_fwd_input(w, io, x, n0, n1, 0, io->cin, V, X);
+    nn_wino_fwd_gemm(io, U, nb, 0, A, V, M);
+    nn_wino_fwd_output(w, io, bias, y, acc, n0, n1, 0, io->cout, M, X);
 }
 
 /* One channel's segment of output gradients: mp[p][j] = sum_i AT[i][p]
@@ -411,7 +423,7 @@ void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const fl
     int nb = (int)(n1 - n0), m = w->m, nt = nn_wino_tiles(w, io->Lout);
     if (nb <= 0) return;
     float *V = ws, *M = V + (int64_t)A * io->cin * nb, *X = M + (int64_t)A * io->cout * nb;
-    input_transform(w, io, x, n0, n1, X, V);
+    nn_wino_fwd_input(w, io, x, n0, n1, 0, io->cin, V, X);
     /* M [A][cout][nb] = Vm dy per tile (A^T transposed); outputs past the
      * end of a sample count as zero */
     segment sg;

@@ -63,6 +63,17 @@ int64_t nn_wino_ws_floats(const nn_wino_io *io, int nb);
 void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const float *bias, const float *x,
                  float *y, int acc, int64_t n0, int64_t n1, float *ws);
 
+/* nn_wino_fwd's three steps, for threads sharing one block: the input
+ * transform of channels [c0, c1) into V [alpha][cin][nb]; the products of
+ * points [p0, p1) into M [alpha][cout][nb]; the outputs of channels
+ * [c0, c1). X: a thread's scratch of nn_wino_scratch_floats(nb). */
+void nn_wino_fwd_input(const nn_wino *w, const nn_wino_io *io, const float *x, int64_t n0, int64_t n1, int c0,
+                       int c1, float *V, float *X);
+void nn_wino_fwd_gemm(const nn_wino_io *io, const float *U, int nb, int p0, int p1, const float *V, float *M);
+void nn_wino_fwd_output(const nn_wino *w, const nn_wino_io *io, const float *bias, float *y, int acc, int64_t n0,
+                        int64_t n1, int c0, int c1, const float *M, float *X);
+int64_t nn_wino_scratch_floats(int nb);
+
 /* dWp [alpha][cout][cin] += the weight gradient's transform-domain products
  * for the tiles [n0, n1), dy laid out like y in nn_wino_fwd. */
 void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const float *dy, int64_t n0, int64_t n1,
