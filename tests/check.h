@@ -7,8 +7,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ecgx/common.h"
@@ -151,6 +153,57 @@ static inline float *test_read_f32(const char *dir, const char *name, int64_t n)
         b = NULL;
     }
     return (float *)b;
+}
+
+/* `bin args` through the shell: its stdout (and stderr unless stdout_only)
+ * into out (at most n - 1 bytes, 0-terminated); the exit status, -1 when it
+ * did not run or ended on a signal. */
+static inline int test_run_cmd(const char *bin, const char *args, char *out, size_t n, int stdout_only)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s %s", bin, args, stdout_only ? "2>/dev/null" : "2>&1");
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* 1 when both files can be read and are byte for byte the same. */
+static inline int test_same_file(const char *a, const char *b)
+{
+    size_t na, nb;
+    char *x = test_slurp(a, &na), *y = test_slurp(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Runs `cmd` through /bin/sh and kills it (SIGKILL) as soon as `path`
+ * exists, a checkpoint say, to test resuming after a crash: 1 when it was
+ * killed, 0 when it ended first (or after 2 minutes of polling). */
+static inline int test_kill_when_exists(const char *cmd, const char *path)
+{
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 6000; i++) {
+        if (access(path, R_OK) == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return 1;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) return 0;
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return 0;
 }
 
 #endif

@@ -14,17 +14,7 @@ static const char *bin(void)
 }
 
 /* Run a command, capture stdout into buf; return the exit status. */
-static int run(const char *args, char *buf, size_t n)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>/dev/null", bin(), args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t got = fread(buf, 1, n - 1, p);
-    buf[got] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int run(const char *args, char *buf, size_t n) { return test_run_cmd(bin(), args, buf, n, 1); }
 
 static void write_record(const char *path, int n_leads)
 {

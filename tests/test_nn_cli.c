@@ -13,17 +13,7 @@
 static const char *bin, *tmp;
 static char model[512];
 
-static int run(const char *args, char *out, size_t n)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t k = fread(out, 1, n - 1, p);
-    out[k] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int run(const char *args, char *out, size_t n) { return test_run_cmd(bin, args, out, n, 0); }
 
 /* a WFDB format-16 record: nlead leads named from the standard list */
 static void write_record(const char *name, int nlead, int n, double fs, int nan_at)
@@ -107,33 +97,11 @@ static void test_resume(void)
     /* the same run, killed once its first checkpoint exists, then resumed */
     char cmd[8192], ck[700];
     snprintf(ck, sizeof ck, "%s.ckpt", b);
-    pid_t pid = fork();
-    if (pid == 0) {
-        snprintf(cmd, sizeof cmd, "exec %s train --data %s -o %s %s >/dev/null 2>&1", bin, dir, b, common);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    int killed = 0;
-    for (int i = 0; i < 6000 && !killed; i++) {
-        if (access(ck, R_OK) == 0) {
-            kill(pid, SIGKILL);
-            killed = 1;
-        } else {
-            int st;
-            if (waitpid(pid, &st, WNOHANG) == pid) break; /* finished first: too fast to kill */
-            usleep(50000);
-        }
-    }
-    if (killed) waitpid(pid, NULL, 0);
+    snprintf(cmd, sizeof cmd, "exec %s train --data %s -o %s %s >/dev/null 2>&1", bin, dir, b, common);
+    int killed = test_kill_when_exists(cmd, ck);
     snprintf(args, sizeof args, "train --data %s -o %s %s --resume", dir, b, common);
     CHECK(run(args, out, sizeof out) == 0);
-    char *x = NULL, *y = NULL;
-    size_t nx = 0, ny = 0;
-    CHECK_OK(ecgx_read_file(a, (size_t)1 << 28, &x, &nx));
-    CHECK_OK(ecgx_read_file(b, (size_t)1 << 28, &y, &ny));
-    CHECK_MSG(x && y && nx == ny && !memcmp(x, y, nx), "resumed run differs from the uninterrupted one (killed %d)", killed);
-    free(x);
-    free(y);
+    CHECK_MSG(test_same_file(a, b), "resumed run differs from the uninterrupted one (killed %d)", killed);
     /* eval on the trained model */
     snprintf(args, sizeof args, "eval --model %s --data %s --split val --json --quiet", a, dir);
     CHECK(run(args, out, sizeof out) == 0);

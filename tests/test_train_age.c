@@ -156,17 +156,9 @@ static void test_bootstrap(void)
 
 static const char *bin, *tmp;
 
-/* stdout (and stderr unless stdout_only) of `ecgx args`; the exit status */
 static int run_ex(const char *args, char *out, size_t n, int stdout_only)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s %s %s", bin, args, stdout_only ? "2>/dev/null" : "2>&1");
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t k = fread(out, 1, n - 1, p);
-    out[k] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return test_run_cmd(bin, args, out, n, stdout_only);
 }
 
 static int run(const char *args, char *out, size_t n) { return run_ex(args, out, n, 0); }
@@ -278,36 +270,14 @@ static void test_train_predict_eval(void)
     const int rep = 2;
     snprintf(args, sizeof args, "train --data %s -o %s %s --epochs %d --quiet", dir, model, common, rep);
     CHECK(run(args, out, sizeof out) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        snprintf(cmd, sizeof cmd, "exec %s train --data %s -o %s %s --epochs %d --quiet >/dev/null 2>&1", bin, dir, b,
-                 common, rep);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    int killed = 0;
-    for (int i = 0; i < 6000 && !killed; i++) {
-        if (access(ck, R_OK) == 0) {
-            kill(pid, SIGKILL);
-            killed = 1;
-        } else {
-            int ws;
-            if (waitpid(pid, &ws, WNOHANG) == pid) break;
-            usleep(20000);
-        }
-    }
-    if (killed) waitpid(pid, NULL, 0);
+    snprintf(cmd, sizeof cmd, "exec %s train --data %s -o %s %s --epochs %d --quiet >/dev/null 2>&1", bin, dir, b,
+             common, rep);
+    int killed = test_kill_when_exists(cmd, ck);
     fprintf(stderr, "    (--resume: %s)\n", killed ? "killed after its first checkpoint" : "the run finished before the kill");
     snprintf(args, sizeof args, "train --data %s -o %s %s --epochs %d --resume", dir, b, common, rep);
     CHECK(run(args, out, sizeof out) == 0);
     CHECK(!killed || strstr(out, "resuming after epoch"));
-    char *x = NULL, *y = NULL;
-    size_t nx = 0, ny = 0;
-    CHECK_OK(ecgx_read_file(model, (size_t)1 << 28, &x, &nx));
-    CHECK_OK(ecgx_read_file(b, (size_t)1 << 28, &y, &ny));
-    CHECK_MSG(x && y && nx == ny && !memcmp(x, y, nx), "resumed run differs from the uninterrupted one (killed %d)", killed);
-    free(x);
-    free(y);
+    CHECK_MSG(test_same_file(model, b), "resumed run differs from the uninterrupted one (killed %d)", killed);
     /* a checkpoint of another label set is refused */
     snprintf(args, sizeof args, "train --data %s -o %s --labels labels --arch fcn_wang --fs 50 --window 3 --batch 16 --resume",
              dir, b);

@@ -19,6 +19,7 @@
 #include "nn_regression.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,17 @@ static int export_data(const char *dir, const nn_data *d)
     if ((rc = ecgx_outfile_open(&f, p)) < 0) return rc;
     for (int c = 0; c < d->n_classes; c++) fprintf(f.fp, "%s\n", d->classes[c]);
     return ecgx_outfile_commit(&f);
+}
+
+/* Metadata from a format, as ecgx_model_set_meta takes strings. */
+__attribute__((format(printf, 3, 4))) static void meta_printf(ecgx_model *m, const char *key, const char *fmt, ...)
+{
+    char v[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof v, fmt, ap);
+    va_end(ap);
+    ecgx_model_set_meta(m, key, v);
 }
 
 static void usage(FILE *o)
@@ -283,27 +295,21 @@ int cmd_train(int argc, char **argv)
             snprintf(cl + l, sizeof cl - l, "%s%s", c ? "," : "", d.classes[c]);
         }
         ecgx_model_set_meta(m, "classes", cl);
-        snprintf(buf, sizeof buf, "%g", fs);
-        ecgx_model_set_meta(m, "fs", buf);
-        snprintf(buf, sizeof buf, "%d", win);
-        ecgx_model_set_meta(m, "input_length", buf);
-        snprintf(buf, sizeof buf, "%d", stride);
-        ecgx_model_set_meta(m, "window_stride", buf);
+        meta_printf(m, "fs", "%g", fs);
+        meta_printf(m, "input_length", "%d", win);
+        meta_printf(m, "window_stride", "%d", stride);
         ecgx_model_set_meta(m, "aggregation", reg ? "mean" : "max");
         ecgx_model_set_meta(m, "preprocessing", ECGX_NN_PREPROCESSING);
         ecgx_model_set_meta(m, "labels", labels);
         ecgx_model_set_meta(m, "leads", "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
         ecgx_model_set_meta(m, "train_data", data);
-        snprintf(buf, sizeof buf, "AdamW lr %g wd %g one-cycle, batch %d, %d epochs, random %g s crops, %s, seed %d", lr,
+        meta_printf(m, "train_recipe", "AdamW lr %g wd %g one-cycle, batch %d, %d epochs, random %g s crops, %s, seed %d", lr,
                  wd, batch, epochs, window_s, reg ? "MSE on the standardised target" : "BCE", seed);
-        ecgx_model_set_meta(m, "train_recipe", buf);
         if (reg) {
             ecgx_model_set_meta(m, "task", "regression");
             ecgx_model_set_meta(m, "target_unit", "years");
-            snprintf(buf, sizeof buf, "%.17g", tmean);
-            ecgx_model_set_meta(m, "target_mean", buf);
-            snprintf(buf, sizeof buf, "%.17g", tsd);
-            ecgx_model_set_meta(m, "target_sd", buf);
+            meta_printf(m, "target_mean", "%.17g", tmean);
+            meta_printf(m, "target_sd", "%.17g", tsd);
         }
     }
 
@@ -387,15 +393,11 @@ int cmd_train(int argc, char **argv)
             if (nva > 0 && !reg) memcpy(best_auc, auc, sizeof(double) * K);
             if (reg) {
                 best_rmse = rmse;
-                snprintf(buf, sizeof buf, "%.6f", mae);
-                ecgx_model_set_meta(m, "val_mae", buf);
-                snprintf(buf, sizeof buf, "%.6f", rmse);
-                ecgx_model_set_meta(m, "val_rmse", buf);
-                snprintf(buf, sizeof buf, "%.6f", mean_mae);
-                ecgx_model_set_meta(m, "val_mae_mean_predictor", buf);
+                meta_printf(m, "val_mae", "%.6f", mae);
+                meta_printf(m, "val_rmse", "%.6f", rmse);
+                meta_printf(m, "val_mae_mean_predictor", "%.6f", mean_mae);
             } else {
-                snprintf(buf, sizeof buf, "%.6f", macro);
-                ecgx_model_set_meta(m, "val_macro_auroc", buf);
+                meta_printf(m, "val_macro_auroc", "%.6f", macro);
             }
             for (int c = 0; c < K && !reg; c++) {
                 char key[128];
@@ -403,17 +405,14 @@ int cmd_train(int argc, char **argv)
                 snprintf(buf, sizeof buf, "%.6f", auc[c]);
                 if (nva > 0) ecgx_model_set_meta(m, key, buf);
             }
-            snprintf(buf, sizeof buf, "%d", ep + 1);
-            ecgx_model_set_meta(m, "best_epoch", buf);
+            meta_printf(m, "best_epoch", "%d", ep + 1);
             if (ecgx_model_save(m, out) < 0) { rc = -1; break; }
         }
         /* checkpoint: optimiser state first, then the model naming the epoch */
-        snprintf(buf, sizeof buf, "%d", ep + 1);
-        ecgx_model_set_meta(m, "train_epoch", buf);
+        meta_printf(m, "train_epoch", "%d", ep + 1);
         snprintf(buf, sizeof buf, reg ? "%.17g" : "%.6f", best); /* reg: exact, so that --resume compares alike */
         ecgx_model_set_meta(m, reg ? "train_best_mae" : "train_best_auroc", buf);
-        snprintf(buf, sizeof buf, "%d", best_epoch);
-        ecgx_model_set_meta(m, "train_best_epoch", buf);
+        meta_printf(m, "train_best_epoch", "%d", best_epoch);
         if (write_optim(ckopt, &opt, ep + 1) < 0 || ecgx_model_save(m, ckpt) < 0) { rc = -1; break; }
     }
     double t_total = ecgx_now() - t_train;

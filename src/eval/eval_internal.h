@@ -46,6 +46,16 @@ void eval_view_free(eval_view *v);
 void eval_view_metrics(const eval_view *v, const double *w, double *gp, double *gn, double *auroc, double *ap,
                        ecgx_confusion *cm);
 
+/* Bootstrap resample b as weights: w[i] = how many of the n draws (from b's
+ * own generator stream of `seed`) picked record i. */
+static inline void eval_resample(uint64_t seed, int b, double *w, int64_t n)
+{
+    ecgx_rng rng;
+    ecgx_rng_seed(&rng, seed, (uint64_t)b);
+    for (int64_t k = 0; k < n; k++) w[k] = 0.0;
+    for (int64_t k = 0; k < n; k++) w[ecgx_rng_below(&rng, (uint64_t)n)] += 1.0;
+}
+
 /* Validate inputs shared by the public entry points. */
 int eval_check_inputs(const char *fn, const double *score, const uint8_t *label, int64_t n);
 

@@ -229,10 +229,7 @@ int ecgx_eval_multilabel(const double *scores, const uint8_t *labels, int64_t n,
             double *gp = w + n, *gn = gp + nf;
 #pragma omp for schedule(dynamic, 4)
             for (int b = 0; b < B; b++) {
-                ecgx_rng rng;
-                ecgx_rng_seed(&rng, opt.seed, (uint64_t)b);
-                memset(w, 0, (size_t)n * sizeof *w);
-                for (int64_t k = 0; k < n; k++) w[ecgx_rng_below(&rng, (uint64_t)n)] += 1.0;
+                eval_resample(opt.seed, b, w, n);
                 double v[N_METRICS], macro_acc[N_METRICS] = {0};
                 int macro_cnt[N_METRICS] = {0}, macro_ok = n_def > 0;
                 ecgx_confusion pooled = {0, 0, 0, 0};

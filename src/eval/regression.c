@@ -93,10 +93,7 @@ int ecgx_eval_regression_metrics(const double *pred, const double *truth, int64_
         double *w = wbuf + (size_t)omp_get_thread_num() * (size_t)n;
 #pragma omp for schedule(dynamic, 8)
         for (int b = 0; b < B; b++) {
-            ecgx_rng rng;
-            ecgx_rng_seed(&rng, opt.seed, (uint64_t)b);
-            memset(w, 0, (size_t)n * sizeof *w);
-            for (int64_t k = 0; k < n; k++) w[ecgx_rng_below(&rng, (uint64_t)n)] += 1.0;
+            eval_resample(opt.seed, b, w, n);
             double rv[N_REG];
             reg_figures(pred, truth, w, n, rv);
             for (int m = 0; m < N_REG; m++) boot[(size_t)m * B + b] = rv[m];

@@ -204,42 +204,41 @@ WINO_INLINE void interleave_sm(float *y, int len, int start, const int S, const 
     }
 }
 
-/* Stamp out the (step, m) pairs: step 1 or 2, m from 2 to 7. */
-#define WINO_DISPATCH(S, M, CALL)                                                                                      \
+/* Stamp out the per-m loops for m = 2..7 (CALL(m)), and for the (step, m)
+ * pairs with step 1 or 2 (CALL(step, m)). */
+#define WINO_DISPATCH_M(M, CALL)                                                                                       \
     do {                                                                                                               \
-        if ((S) == 1) {                                                                                                \
-            switch (M) {                                                                                               \
-            case 2: CALL(1, 2); break;                                                                                 \
-            case 3: CALL(1, 3); break;                                                                                 \
-            case 4: CALL(1, 4); break;                                                                                 \
-            case 5: CALL(1, 5); break;                                                                                 \
-            case 6: CALL(1, 6); break;                                                                                 \
-            default: CALL(1, 7); break;                                                                                \
-            }                                                                                                          \
-        } else {                                                                                                       \
-            switch (M) {                                                                                               \
-            case 2: CALL(2, 2); break;                                                                                 \
-            case 3: CALL(2, 3); break;                                                                                 \
-            case 4: CALL(2, 4); break;                                                                                 \
-            case 5: CALL(2, 5); break;                                                                                 \
-            case 6: CALL(2, 6); break;                                                                                 \
-            default: CALL(2, 7); break;                                                                                \
-            }                                                                                                          \
+        switch (M) {                                                                                                   \
+        case 2: CALL(2); break;                                                                                        \
+        case 3: CALL(3); break;                                                                                        \
+        case 4: CALL(4); break;                                                                                        \
+        case 5: CALL(5); break;                                                                                        \
+        case 6: CALL(6); break;                                                                                        \
+        default: CALL(7); break;                                                                                       \
         }                                                                                                              \
+    } while (0)
+#define WINO_STEP1(m_) STEP_CALL(1, m_)
+#define WINO_STEP2(m_) STEP_CALL(2, m_)
+#define WINO_DISPATCH(S, M)                                                                                            \
+    do {                                                                                                               \
+        if ((S) == 1)                                                                                                  \
+            WINO_DISPATCH_M(M, WINO_STEP1);                                                                            \
+        else                                                                                                           \
+            WINO_DISPATCH_M(M, WINO_STEP2);                                                                            \
     } while (0)
 
 static void deinterleave(const float *x, int L, int start, int S, int M, int n, float *X, int ld)
 {
-#define DEINT(s_, m_) deinterleave_sm(x, L, start, s_, m_, n, X, ld)
-    WINO_DISPATCH(S, M, DEINT);
-#undef DEINT
+#define STEP_CALL(s_, m_) deinterleave_sm(x, L, start, s_, m_, n, X, ld)
+    WINO_DISPATCH(S, M);
+#undef STEP_CALL
 }
 
 static void interleave(float *y, int len, int start, int S, int M, int n, const float *O, int ld, int acc, int vmax)
 {
-#define INTL(s_, m_) interleave_sm(y, len, start, s_, m_, n, O, ld, acc, vmax)
-    WINO_DISPATCH(S, M, INTL);
-#undef INTL
+#define STEP_CALL(s_, m_) interleave_sm(y, len, start, s_, m_, n, O, ld, acc, vmax)
+    WINO_DISPATCH(S, M);
+#undef STEP_CALL
 }
 
 /* One channel's segment: v[p][j] = sum_i BT[p][i] d_i(j), with tile j's
@@ -271,14 +270,9 @@ WINO_INLINE void input_tiles_m(const nn_wino *w, const float *X, int ld, const i
 
 static void input_tiles(const nn_wino *w, const float *X, int ld, int ns, float *v, int64_t vstride)
 {
-    switch (w->m) {
-    case 2: input_tiles_m(w, X, ld, 2, ns, v, vstride); break;
-    case 3: input_tiles_m(w, X, ld, 3, ns, v, vstride); break;
-    case 4: input_tiles_m(w, X, ld, 4, ns, v, vstride); break;
-    case 5: input_tiles_m(w, X, ld, 5, ns, v, vstride); break;
-    case 6: input_tiles_m(w, X, ld, 6, ns, v, vstride); break;
-    default: input_tiles_m(w, X, ld, 7, ns, v, vstride); break;
-    }
+#define CALL(m_) input_tiles_m(w, X, ld, m_, ns, v, vstride)
+    WINO_DISPATCH_M(w->m, CALL);
+#undef CALL
 }
 
 /* V [A][cin][nb] = B^T applied to each tile of each input channel. With
@@ -332,14 +326,9 @@ WINO_INLINE void output_tiles_m(const nn_wino *w, const float *Mc, int64_t mstri
 
 static void output_tiles(const nn_wino *w, const float *Mc, int64_t mstride, int ns, float b0, float *O)
 {
-    switch (w->m) {
-    case 2: output_tiles_m(w, Mc, mstride, 2, ns, b0, O); break;
-    case 3: output_tiles_m(w, Mc, mstride, 3, ns, b0, O); break;
-    case 4: output_tiles_m(w, Mc, mstride, 4, ns, b0, O); break;
-    case 5: output_tiles_m(w, Mc, mstride, 5, ns, b0, O); break;
-    case 6: output_tiles_m(w, Mc, mstride, 6, ns, b0, O); break;
-    default: output_tiles_m(w, Mc, mstride, 7, ns, b0, O); break;
-    }
+#define CALL(m_) output_tiles_m(w, Mc, mstride, m_, ns, b0, O)
+    WINO_DISPATCH_M(w->m, CALL);
+#undef CALL
 }
 
 void nn_wino_fwd_gemm(const nn_wino_io *io, const float *U, int nb, int p0, int p1, const float *V, float *M)
@@ -407,14 +396,9 @@ WINO_INLINE void grad_tiles_m(const nn_wino *w, const float *X, int ns, const in
 
 static void grad_tiles(const nn_wino *w, const float *X, int ns, float *mp, int64_t mstride)
 {
-    switch (w->m) {
-    case 2: grad_tiles_m(w, X, ns, 2, mp, mstride); break;
-    case 3: grad_tiles_m(w, X, ns, 3, mp, mstride); break;
-    case 4: grad_tiles_m(w, X, ns, 4, mp, mstride); break;
-    case 5: grad_tiles_m(w, X, ns, 5, mp, mstride); break;
-    case 6: grad_tiles_m(w, X, ns, 6, mp, mstride); break;
-    default: grad_tiles_m(w, X, ns, 7, mp, mstride); break;
-    }
+#define CALL(m_) grad_tiles_m(w, X, ns, m_, mp, mstride)
+    WINO_DISPATCH_M(w->m, CALL);
+#undef CALL
 }
 
 void nn_wino_dw(const nn_wino *w, const nn_wino_io *io, const float *x, const float *dy, int64_t n0, int64_t n1,
