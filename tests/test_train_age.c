@@ -259,6 +259,13 @@ static void test_train_predict_eval(void)
     CHECK(strstr(out, "\"age\":") && strstr(out, "\"unit\":\"years\""));
     snprintf(args, sizeof args, "eval --model %s --data %s --store-thresholds", model, dir);
     CHECK(run(args, out, sizeof out) == 2);
+    /* the report and the per-class aggregation are for classifiers: refused, naming the model */
+    snprintf(args, sizeof args, "report --model %s %s/r%03d -o %s/age_report.html", model, dir, n_train, tmp);
+    CHECK(run(args, out, sizeof out) == 1);
+    CHECK_MSG(strstr(out, "regression model") && strstr(out, model), "%s", out);
+    snprintf(args, sizeof args, "analyze --model %s --data %s --split val", model, dir);
+    CHECK(run(args, out, sizeof out) == 1);
+    CHECK_MSG(strstr(out, "regression model") && strstr(out, model), "%s", out);
     snprintf(args, sizeof args, "eval --model %s --data %s --quiet --bootstrap 20", model, dir);
     CHECK(run(args, out, sizeof out) == 0);
     CHECK(strstr(out, "Pearson r") && strstr(out, "MAE of predicting the training mean"));

@@ -3,6 +3,7 @@
  * relevance, and relevance against predicted probability; CSV and JSON, and
  * sentences a cardiologist reads. */
 #include "cli.h"
+#include "nn_regression.h"
 #include "xai_cli.h"
 
 #include "ecgx/dataset.h"
@@ -131,6 +132,12 @@ int cmd_analyze(int argc, char **argv)
     if (C != 12) {
         ecgx_model_free(m);
         fprintf(stderr, "ecgx %s: %s: the clinical aggregation needs a 12-lead model (%d inputs)\n", cmd, model_path, C);
+        return EXIT_BAD_INPUT;
+    }
+    if (nn_model_is_regression(m)) {
+        ecgx_model_free(m);
+        fprintf(stderr, "ecgx %s: %s: a regression model: the aggregation per class (and by predicted probability) "
+                        "needs a classifier; use ecgx explain\n", cmd, model_path);
         return EXIT_BAD_INPUT;
     }
     ecgx_dataset_options dopt;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "nn_data.h"
 #include "nn_model_meta.h"
+#include "nn_regression.h"
 
 #include "ecgx/io.h"
 #include "ecgx/measure.h"
@@ -280,6 +281,11 @@ int cmd_report(int argc, char **argv)
     if (ecgx_model_in_channels(m) != ECGX_N_STD_LEADS || mm.n_classes > 64) {
         fprintf(stderr, "ecgx report: %s: the model takes %d channels; ecgx report needs a 12-lead model\n", model,
                 ecgx_model_in_channels(m));
+        goto done;
+    }
+    if (nn_model_is_regression(m)) {
+        fprintf(stderr, "ecgx report: %s: a regression model (%s): the report explains classifiers; use ecgx predict "
+                        "and ecgx explain\n", model, ecgx_model_meta(m, "labels") ? ecgx_model_meta(m, "labels") : "age");
         goto done;
     }
     const char *thr_source;
