@@ -89,9 +89,11 @@ static void usage(FILE *o)
 {
     fprintf(o, "usage: ecgx bench [--json] [--quick] [--torch] [--threads N]\n"
                "Times resnet1d_wang: one 10 s record at 100 Hz, batches of 64 crops of 2.5 s, a training\n"
-               "step at batch 128 (AdamW, BCE); reports GFLOPS against the measured sgemm peak, bytes\n"
-               "allocated per inference call after warm-up and peak RSS. --torch runs\n"
-               "bench/torch_bench.py with /usr/bin/python3 in the same run and prints the ratios.\n");
+               "step at batch 128 (AdamW, BCE); medians. Reports GFLOPS, effective (a direct\n"
+               "convolution's operations / time) and executed (Winograd's fewer operations / time, to\n"
+               "compare with the measured sgemm peak), bytes allocated per inference call after warm-up\n"
+               "and peak RSS. --torch runs bench/torch_bench.py with /usr/bin/python3 in the same run\n"
+               "and prints the ratios.\n");
 }
 
 int cmd_bench(int argc, char **argv)
