@@ -474,6 +474,17 @@ static int layer_in_len(const ecgx_model *m, const nn_layer *L, int len)
 static int plan(ecgx_model *m, int B, int len)
 {
     int64_t act = 0, args = 0, masks = 0, ws = 0;
+    /* Winograd weights: checked against the current weights (and remade)
+     * layer by layer, on all threads */
+    int prc = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(min : prc)
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].type == ECGX_LAYER_CONV1D) {
+            int r = nn_conv_wino_prepare(m, &m->layers[i]);
+            if (r < prc) prc = r;
+        }
+    if (prc < 0) /* the message was set on the failing thread */
+        return ecgx_error(prc, "model %s: out of memory for Winograd weights", m->arch);
     for (int i = 0; i < m->n_layers; i++) {
         nn_layer *L = &m->layers[i];
         int rc = out_shape(m, L, len, &L->c, &L->l);
@@ -485,8 +496,6 @@ static int plan(ecgx_model *m, int B, int len)
         if (L->type == ECGX_LAYER_CONV1D) {
             int ch = L->l < NN_CONV_CHUNK ? L->l : NN_CONV_CHUNK;
             int64_t w = 2 * nn_conv_ws_floats(&L->conv, ch) + (int64_t)L->conv.cout * (L->conv.cin / L->conv.groups) * L->conv.k + L->conv.cout;
-            rc = nn_conv_wino_prepare(m, L);
-            if (rc < 0) return rc;
             if (L->wino) {
                 /* and the backward pass's products of the weight gradient */
                 int64_t wv = nn_conv_wino_ws_floats(L, layer_in_len(m, L, len)) + nn_conv_wino_dwp_floats(L) +
