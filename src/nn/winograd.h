@@ -1,4 +1,5 @@
-/* Winograd (Toom-Cook) convolution for stride-1 1-D convolutions (internal).
+/* Winograd (Toom-Cook) convolution for 1-D convolutions of stride 1 and 2
+ * (internal; stride 2 through the input's two phases, see nn_wino_io).
  *
  * A convolution with r taps computes m = 9 - r outputs of a tile from 8
  * transformed inputs with 8 multiplications per channel pair instead of
