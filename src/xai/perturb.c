@@ -7,6 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Perturbation k: its lead and the samples [s, e) replaced (occlusion: the
+ * window k % nwin, the last one ending at L; ablation: the whole lead). */
+static void perturbed_span(int64_t k, int nwin, int occl, int win, int stride, int L, int *lead, int *s, int *e)
+{
+    *lead = (int)(k / nwin);
+    *s = occl ? (int)(k % nwin) * stride : 0;
+    *e = occl ? *s + win : L;
+    if (*e > L) {
+        *e = L;
+        *s = L - win;
+    }
+}
+
 int xai_perturb(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target,
                 ecgx_attribution **out)
 {
@@ -32,26 +45,16 @@ int xai_perturb(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o,
     for (int64_t k0 = 0; k0 < total && !rc; k0 += B) {
         int nb = total - k0 < B ? (int)(total - k0) : B;
         for (int b = 0; b < nb; b++) {
-            int64_t k = k0 + b;
-            int lead = (int)(k / nwin), wi = (int)(k % nwin);
-            int s = occl ? wi * stride : 0, e = occl ? s + win : L;
-            if (e > L) {
-                e = L;
-                s = L - win;
-            }
+            int lead, s, e;
+            perturbed_span(k0 + b, nwin, occl, win, stride, L, &lead, &s, &e);
             float *row = xb + (size_t)b * nx;
             memcpy(row, x, sizeof(float) * nx);
             memcpy(row + (size_t)lead * L + s, x0 + (size_t)lead * L + s, sizeof(float) * (e - s));
         }
         rc = ecgx_model_forward(m, xb, nb, L, lg);
         for (int b = 0; b < nb && !rc; b++) {
-            int64_t k = k0 + b;
-            int lead = (int)(k / nwin), wi = (int)(k % nwin);
-            int s = occl ? wi * stride : 0, e = occl ? s + win : L;
-            if (e > L) {
-                e = L;
-                s = L - win;
-            }
+            int lead, s, e;
+            perturbed_span(k0 + b, nwin, occl, win, stride, L, &lead, &s, &e);
             float d = (float)(fx - lg[(size_t)b * nc + target]);
             for (int t = s; t < e; t++) {
                 a->relevance[(size_t)lead * L + t] += occl ? d : d / L;

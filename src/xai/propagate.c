@@ -112,6 +112,16 @@ typedef struct lrp_params {
 
 static float sgn_stab(double z, double e) { return (float)(z >= 0 ? z + e : z - e); }
 
+/* Rin += k * a . (W^T s): one term of a rule's redistribution to the input
+ * (c, col: scratch of the input's and the im2col size). */
+static void add_input_relevance(const unit *u, const float *w, const float *s, int lout, int lin, float *col, float *c,
+                                const float *a, float k, float *Rin)
+{
+    conv_bwd(u, w, s, lout, c, lin, col);
+    size_t nx = (size_t)u->cin * lin;
+    for (size_t i = 0; i < nx; i++) Rin[i] += k * a[i] * c[i];
+}
+
 /* Relevance R [cout][lout] of an affine unit to its input x [cin][lin],
  * accumulated into Rin. */
 static int lrp_unit(const unit *u, const float *x, int lin, const float *R, unit_rule rule, const lrp_params *p,
@@ -142,8 +152,7 @@ static int lrp_unit(const unit *u, const float *x, int lin, const float *R, unit
             double zi = z[i] + (u->b ? u->b[i / lout] : 0);
             s[i] = R[i] / sgn_stab(zi, p->eps > 0 ? p->eps : TINY);
         }
-        conv_bwd(u, u->w, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += x[i] * c[i];
+        add_input_relevance(u, u->w, s, lout, lin, col, c, x, 1.0f, Rin);
         break;
     case R_GAMMA: {
         /* gamma boosts the contributions of the output's own sign (positive
@@ -174,16 +183,11 @@ static int lrp_unit(const unit *u, const float *x, int lin, const float *R, unit
             s2[i] = z0 >= 0 ? si : 0; /* positive outputs */
             t[i] = z0 >= 0 ? 0 : si;  /* negative outputs */
         }
-        conv_bwd(u, u->w, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += x[i] * c[i];
-        conv_bwd(u, wp, s2, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xp[i] * c[i];
-        conv_bwd(u, wn, s2, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xn[i] * c[i];
-        conv_bwd(u, wn, t, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xp[i] * c[i];
-        conv_bwd(u, wp, t, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += (float)g * xn[i] * c[i];
+        add_input_relevance(u, u->w, s, lout, lin, col, c, x, 1.0f, Rin);
+        add_input_relevance(u, wp, s2, lout, lin, col, c, xp, (float)g, Rin);
+        add_input_relevance(u, wn, s2, lout, lin, col, c, xn, (float)g, Rin);
+        add_input_relevance(u, wn, t, lout, lin, col, c, xp, (float)g, Rin);
+        add_input_relevance(u, wp, t, lout, lin, col, c, xn, (float)g, Rin);
         free(zp);
         free(zn);
         free(t);
@@ -204,14 +208,10 @@ static int lrp_unit(const unit *u, const float *x, int lin, const float *R, unit
             double b = u->b ? u->b[i / lout] : 0;
             s2[i] = (float)(be * R[i] / (z[i] + z2[i] + (b < 0 ? b : 0) - TINY)); /* z- <= 0 */
         }
-        conv_bwd(u, wp, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += xp[i] * c[i];
-        conv_bwd(u, wn, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += xn[i] * c[i];
-        conv_bwd(u, wn, s2, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] -= xp[i] * c[i];
-        conv_bwd(u, wp, s2, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] -= xn[i] * c[i];
+        add_input_relevance(u, wp, s, lout, lin, col, c, xp, 1.0f, Rin);
+        add_input_relevance(u, wn, s, lout, lin, col, c, xn, 1.0f, Rin);
+        add_input_relevance(u, wn, s2, lout, lin, col, c, xp, -1.0f, Rin);
+        add_input_relevance(u, wp, s2, lout, lin, col, c, xn, -1.0f, Rin);
         break;
     }
     case R_ZBOX: {
@@ -226,12 +226,9 @@ static int lrp_unit(const unit *u, const float *x, int lin, const float *R, unit
         for (size_t i = 0; i < ny; i++) z[i] -= z2[i];
         conv_fwd(u, wn, xn, lin, z2, lout, col);
         for (size_t i = 0; i < ny; i++) s[i] = R[i] / sgn_stab(z[i] - z2[i], TINY);
-        conv_bwd(u, u->w, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] += x[i] * c[i];
-        conv_bwd(u, wp, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] -= xp[i] * c[i];
-        conv_bwd(u, wn, s, lout, c, lin, col);
-        for (size_t i = 0; i < nx; i++) Rin[i] -= xn[i] * c[i];
+        add_input_relevance(u, u->w, s, lout, lin, col, c, x, 1.0f, Rin);
+        add_input_relevance(u, wp, s, lout, lin, col, c, xp, -1.0f, Rin);
+        add_input_relevance(u, wn, s, lout, lin, col, c, xn, -1.0f, Rin);
         break;
     }
     }
