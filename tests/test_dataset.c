@@ -2,8 +2,7 @@
  * sets, the generic labels.csv form, Challenge headers, combined folders,
  * splits, and malformed CSVs (errors must name file, line and field). The
  * expected values are worked out by hand from the rows written here. */
-#include "check.h"
-#include "ecgx/dataset.h"
+#include "dataset_test.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -83,19 +82,6 @@ static void make_ptbxl(void)
     touch_record(ptbxl_dir, "records500/00000/00001_hr", "mV", ".dat");
 }
 
-static ecgx_dataset *open_set(const char *dirs, const char *set, int keep)
-{
-    ecgx_dataset_options o;
-    ecgx_dataset_options_init(&o);
-    o.label_set = set;
-    o.keep_unlabeled = keep;
-    o.cache = "none";
-    ecgx_dataset *ds = NULL;
-    int rc = ecgx_dataset_open(dirs, &o, &ds);
-    CHECK_MSG(rc == 0, "open %s (%s): %s", dirs, set ? set : "default", ecgx_last_error());
-    return ds;
-}
-
 /* "ID:A|B;ID:..." : the records' ids in order and their positive classes. */
 static void describe(const ecgx_dataset *ds, char *out, size_t n)
 {
@@ -128,7 +114,7 @@ static void classes_of(const ecgx_dataset *ds, char *out, size_t n)
 
 static void expect_set(const char *set, int keep, const char *want_classes, const char *want_records)
 {
-    ecgx_dataset *ds = open_set(ptbxl_dir, set, keep);
+    ecgx_dataset *ds = test_open_dataset(ptbxl_dir, set, keep);
     if (!ds) return;
     char got[2048];
     classes_of(ds, got, sizeof got);
@@ -153,7 +139,7 @@ static void test_ptbxl_label_sets(void)
 
 static void test_ptbxl_metadata(void)
 {
-    ecgx_dataset *ds = open_set(ptbxl_dir, "all", 0);
+    ecgx_dataset *ds = test_open_dataset(ptbxl_dir, "all", 0);
     if (!ds) return;
     CHECK(ecgx_dataset_size(ds) == 4);
     ecgx_dataset_entry e;
@@ -200,7 +186,7 @@ static void test_ptbxl_metadata(void)
     ecgx_dataset_free(ds);
 
     /* sex and age as targets */
-    ds = open_set(ptbxl_dir, "sex", 0);
+    ds = test_open_dataset(ptbxl_dir, "sex", 0);
     if (ds) {
         float y[1];
         CHECK(ecgx_dataset_n_classes(ds) == 1 && strcmp(ecgx_dataset_class_name(ds, 0), "female") == 0);
@@ -211,7 +197,7 @@ static void test_ptbxl_metadata(void)
         CHECK(y[0] == 0.0f);
         ecgx_dataset_free(ds);
     }
-    ds = open_set(ptbxl_dir, "age", 0);
+    ds = test_open_dataset(ptbxl_dir, "age", 0);
     if (ds) {
         float y[1];
         CHECK(ecgx_dataset_size(ds) == 3); /* record 2's age is unknown */
@@ -219,7 +205,7 @@ static void test_ptbxl_metadata(void)
         CHECK(y[0] == 56.0f);
         ecgx_dataset_free(ds);
     }
-    ds = open_set(ptbxl_dir, "age", 1);
+    ds = test_open_dataset(ptbxl_dir, "age", 1);
     if (ds) {
         float y[1];
         CHECK(ecgx_dataset_size(ds) == 4);
@@ -294,7 +280,7 @@ static void make_labels_folders(void)
 
 static void test_labels_csv(void)
 {
-    ecgx_dataset *ds = open_set(labels_dir, NULL, 0);
+    ecgx_dataset *ds = test_open_dataset(labels_dir, NULL, 0);
     if (!ds) return;
     char got[1024];
     classes_of(ds, got, sizeof got);
@@ -320,7 +306,7 @@ static void test_labels_csv(void)
     write_file(nosplit, "labels.csv", "id,filename,A\nr1,rec/r1,1\nr2,rec/r2,0\n");
     touch_record(nosplit, "rec/r1", "mV", ".dat");
     touch_record(nosplit, "rec/r2", "mV", ".dat");
-    ecgx_dataset *ns = open_set(nosplit, NULL, 1);
+    ecgx_dataset *ns = test_open_dataset(nosplit, NULL, 1);
     if (ns) {
         for (int i = 0; i < 2; i++) {
             CHECK_OK(ecgx_dataset_record_info(ns, i, &e));
@@ -331,12 +317,12 @@ static void test_labels_csv(void)
     }
 
     /* alone, any label set name falls back to the file's classes */
-    ds = open_set(labels_dir, "rhythm", 1);
+    ds = test_open_dataset(labels_dir, "rhythm", 1);
     if (ds) {
         CHECK(ecgx_dataset_size(ds) == 4 && ecgx_dataset_n_classes(ds) == 2);
         ecgx_dataset_free(ds);
     }
-    ds = open_set(super_dir, NULL, 0);
+    ds = test_open_dataset(super_dir, NULL, 0);
     if (ds) {
         classes_of(ds, got, sizeof got);
         CHECK_MSG(strcmp(got, "CD,HYP,MI,NORM,STTC") == 0, "%s", got);
@@ -351,7 +337,7 @@ static void test_combined(void)
 {
     char dirs[4096];
     snprintf(dirs, sizeof dirs, "%s,%s", ptbxl_dir, super_dir);
-    ecgx_dataset *ds = open_set(dirs, "superdiagnostic", 0);
+    ecgx_dataset *ds = test_open_dataset(dirs, "superdiagnostic", 0);
     if (ds) {
         char got[1024];
         classes_of(ds, got, sizeof got);
@@ -371,7 +357,7 @@ static void test_combined(void)
         ecgx_dataset_free(ds);
     }
     /* the default set is superdiagnostic for both */
-    ds = open_set(dirs, NULL, 0);
+    ds = test_open_dataset(dirs, NULL, 0);
     if (ds) {
         CHECK(strcmp(ecgx_dataset_label_set(ds), "superdiagnostic") == 0 && ecgx_dataset_size(ds) == 5);
         ecgx_dataset_free(ds);
@@ -406,7 +392,7 @@ static void test_challenge(void)
                "# Dx: 426783006\n");
     write_file(cinc_dir, "g2/E0002.mat", "x");
     write_file(cinc_dir, "Q0003.hea", "Q0003 12 500 5000\nQ0003.mat 16+24 1000/mV 16 0 0 0 0 I\n#Dx: 164889003\n");
-    ecgx_dataset *ds = open_set(cinc_dir, NULL, 0);
+    ecgx_dataset *ds = test_open_dataset(cinc_dir, NULL, 0);
     if (!ds) return;
     char got[1024];
     classes_of(ds, got, sizeof got);
@@ -433,7 +419,7 @@ static void test_challenge(void)
     CHECK(si.n_indexed == 2 && si.n_missing == 1 && strcmp(si.kind, "challenge") == 0);
     ecgx_dataset_free(ds);
     /* folds come from the name alone: the same on every open */
-    ds = open_set(cinc_dir, "dx", 0);
+    ds = test_open_dataset(cinc_dir, "dx", 0);
     if (ds) {
         CHECK_OK(ecgx_dataset_record_info(ds, 0, &e));
         CHECK(e.fold == fold0);

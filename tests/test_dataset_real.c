@@ -4,8 +4,7 @@
  * again), the labels.csv form of ptbxl-filtered against a count done here,
  * the Challenge folder's #Dx lines against a plain scan of the headers, and
  * the combination of PTB-XL and ptbxl-filtered. */
-#include "check.h"
-#include "ecgx/dataset.h"
+#include "dataset_test.h"
 
 #include <dirent.h>
 
@@ -75,19 +74,6 @@ static int load_reference(void)
     return pclose(p) == 0 && n_ref > 0 ? 0 : -1;
 }
 
-static ecgx_dataset *open_ds(const char *dirs, const char *set, int keep)
-{
-    ecgx_dataset_options o;
-    ecgx_dataset_options_init(&o);
-    o.label_set = set;
-    o.keep_unlabeled = keep;
-    o.cache = "none";
-    ecgx_dataset *ds = NULL;
-    int rc = ecgx_dataset_open(dirs, &o, &ds);
-    CHECK_MSG(rc == 0, "open %s (%s): %s", dirs, set ? set : "default", ecgx_last_error());
-    return ds;
-}
-
 static void record_labels(const ecgx_dataset *ds, int i, char *out, size_t n)
 {
     float y[256];
@@ -109,7 +95,7 @@ static void test_ptbxl_sets(void)
     }
     static const char *const sets[] = {"all", "diagnostic", "subdiagnostic", "superdiagnostic", "form", "rhythm"};
     for (size_t s = 0; s < sizeof sets / sizeof *sets && n_ref; s++) {
-        ecgx_dataset *ds = open_ds(ptbxl, sets[s], 1);
+        ecgx_dataset *ds = test_open_dataset(ptbxl, sets[s], 1);
         if (!ds) continue;
         int n_rows = 0, n_labelled = 0, mismatches = 0;
         /* the union of the reference's labels: the classes of the set */
@@ -152,7 +138,7 @@ static void test_ptbxl_sets(void)
         ecgx_dataset_free(ds);
 
         /* as the benchmark selects: records with at least one label, classes sorted */
-        ds = open_ds(ptbxl, sets[s], 0);
+        ds = test_open_dataset(ptbxl, sets[s], 0);
         if (ds) {
             CHECK_MSG(ecgx_dataset_size(ds) == n_labelled, "%s: %d labelled, reference %d", sets[s],
                       ecgx_dataset_size(ds), n_labelled);
@@ -170,7 +156,7 @@ static void test_ptbxl_sets(void)
     free(ref);
 
     /* by hand, from the CSV text: ecg_id 1 is "{'NORM': 100.0, 'LVOLT': 0.0, 'SR': 0.0}", male 0 / female 1 */
-    ecgx_dataset *ds = open_ds(ptbxl, "all", 0);
+    ecgx_dataset *ds = test_open_dataset(ptbxl, "all", 0);
     if (ds) {
         ecgx_dataset_entry e;
         char got[512];
@@ -184,7 +170,7 @@ static void test_ptbxl_sets(void)
         CHECK_MSG(!strcmp(got, "NORM,SBRAD"), "%s", got);
         ecgx_dataset_free(ds);
     }
-    ds = open_ds(ptbxl, "superdiagnostic", 0);
+    ds = test_open_dataset(ptbxl, "superdiagnostic", 0);
     if (ds) {
         char got[512];
         record_labels(ds, 0, got, sizeof got);
@@ -238,7 +224,7 @@ static void test_filtered_counts(void)
         rows++;
     }
     fclose(fp);
-    ecgx_dataset *ds = open_ds(filtered, NULL, 1);
+    ecgx_dataset *ds = test_open_dataset(filtered, NULL, 1);
     if (!ds) return;
     CHECK(ecgx_dataset_size(ds) == rows);
     CHECK(!strcmp(ecgx_dataset_label_set(ds), "superdiagnostic"));
@@ -269,7 +255,7 @@ static void test_filtered_counts(void)
 
 static void test_challenge_dx(void)
 {
-    ecgx_dataset *ds = open_ds(cinc, NULL, 1);
+    ecgx_dataset *ds = test_open_dataset(cinc, NULL, 1);
     if (!ds) return;
     int checked = 0;
     for (int i = 0; i < ecgx_dataset_size(ds); i++) {
@@ -329,8 +315,8 @@ static void test_combined(void)
 {
     char dirs[16800];
     snprintf(dirs, sizeof dirs, "%s,%s", ptbxl, filtered);
-    ecgx_dataset *a = open_ds(ptbxl, "superdiagnostic", 0), *b = open_ds(filtered, "superdiagnostic", 0);
-    ecgx_dataset *ds = open_ds(dirs, "superdiagnostic", 0);
+    ecgx_dataset *a = test_open_dataset(ptbxl, "superdiagnostic", 0), *b = test_open_dataset(filtered, "superdiagnostic", 0);
+    ecgx_dataset *ds = test_open_dataset(dirs, "superdiagnostic", 0);
     if (a && b && ds) {
         CHECK(ecgx_dataset_size(ds) == ecgx_dataset_size(a) + ecgx_dataset_size(b));
         CHECK(ecgx_dataset_n_classes(ds) == 5);
