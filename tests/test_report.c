@@ -2,7 +2,7 @@
  * sections, tables and figures present, figures that decode, text escaped;
  * then opened in headless Chromium (skipped when absent): a screenshot that
  * shows the ECG paper and the tables, and a DOM with the tables' rows. */
-#include "check.h"
+#include "browser_test.h"
 #include "ecgx/report.h"
 #include "ecgx/outfile.h"
 
@@ -197,28 +197,13 @@ static int run_cmd(const char *cmd) { int s = system(cmd); return WIFEXITED(s) ?
 
 static void test_chromium(void)
 {
-    const char *chromium = "/usr/bin/chromium";
-    if (access(chromium, X_OK) != 0) {
-        fprintf(stderr, "  (chromium absent: browser check skipped; install it with scripts/setup-deps.sh)\n");
-        return;
-    }
-    if (getenv("ECGX_SANITIZER")) {
-        fprintf(stderr, "  (sanitizer run: browser check skipped)\n");
-        return;
-    }
+    if (!test_browser_usable()) return;
     char shot[512], dom[512], profile[512], cmd[4096];
     snprintf(shot, sizeof shot, "%s/report.png", test_tmpdir());
     snprintf(dom, sizeof dom, "%s/report.dom", test_tmpdir());
     snprintf(profile, sizeof profile, "%s/chromium-profile", test_tmpdir());
-    const char *flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
-                        "--disable-component-update --disable-sync --hide-scrollbars";
-    snprintf(cmd, sizeof cmd, "timeout 120 %s %s --user-data-dir=%s --screenshot=%s --window-size=1200,2000 file://%s >/dev/null 2>&1",
-             chromium, flags, profile, shot, report_path);
-    if (run_cmd(cmd) != 0 || access(shot, R_OK) != 0) {
-        fprintf(stderr, "  (chromium could not run here: browser check skipped)\n");
-        return;
-    }
-    snprintf(cmd, sizeof cmd, "timeout 120 %s %s --user-data-dir=%s --dump-dom file://%s > %s 2>/dev/null", chromium, flags,
+    if (!test_screenshot(report_path, 1200, 2000, profile, shot)) return;
+    snprintf(cmd, sizeof cmd, "timeout 120 " TEST_CHROMIUM " " TEST_CHROMIUM_FLAGS " --user-data-dir=%s --dump-dom file://%s > %s 2>/dev/null",
              profile, report_path, dom);
     CHECK(run_cmd(cmd) == 0);
     char *d = NULL;
@@ -234,16 +219,10 @@ static void test_chromium(void)
     }
     free(d);
     /* the screenshot: not blank, and the ECG paper's colours are on it */
-    FILE *fp = fopen(shot, "rb");
-    if (!fp) { CHECK(!"no screenshot"); return; }
-    spng_ctx *ctx = spng_ctx_new(0);
-    spng_set_png_file(ctx, fp);
+    uint32_t w = 0, h = 0;
     size_t sz = 0;
-    struct spng_ihdr ihdr;
-    CHECK(spng_get_ihdr(ctx, &ihdr) == 0);
-    spng_decoded_image_size(ctx, SPNG_FMT_RGB8, &sz);
-    uint8_t *img = malloc(sz);
-    CHECK(spng_decode_image(ctx, img, sz, SPNG_FMT_RGB8, 0) == 0);
+    uint8_t *img = test_png_rgb(shot, &w, &h, &sz);
+    if (!img) { CHECK(!"screenshot unreadable"); return; }
     size_t npx = sz / 3, nonwhite = 0, pink = 0, header_grey = 0;
     for (size_t i = 0; i < npx; i++) {
         const uint8_t *p = img + 3 * i;
@@ -251,13 +230,11 @@ static void test_chromium(void)
         pink += p[0] > 200 && p[1] > 100 && p[1] < 215 && p[2] > 95 && p[2] < 215 && p[0] - p[1] > 25; /* grid lines */
         header_grey += p[0] == 0xf0 && p[1] == 0xf0 && p[2] == 0xf5;                                /* table headers */
     }
-    CHECK_MSG(ihdr.width == 1200 && ihdr.height == 2000, "screenshot %ux%u", ihdr.width, ihdr.height);
+    CHECK_MSG(w == 1200 && h == 2000, "screenshot %ux%u", w, h);
     CHECK_MSG(nonwhite > npx / 20, "screenshot nearly blank (%zu of %zu pixels not white)", nonwhite, npx);
     CHECK_MSG(pink > 5000, "no ECG grid visible (%zu grid-coloured pixels)", pink);
     CHECK_MSG(header_grey > 1000, "no table header visible (%zu pixels)", header_grey);
     free(img);
-    spng_ctx_free(ctx);
-    fclose(fp);
     if (getenv("ECGX_KEEP_REPORT")) {
         snprintf(cmd, sizeof cmd, "cp %s %s %s", shot, report_path, getenv("ECGX_KEEP_REPORT"));
         run_cmd(cmd);

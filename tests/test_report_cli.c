@@ -7,7 +7,7 @@
  * behind, and (when Debian's chromium is there and not under a sanitizer)
  * the report renders headless to a screenshot that is not blank.
  * Skips when ECGX_BIN is not set or the shipped model is absent. */
-#include "check.h"
+#include "browser_test.h"
 
 #include <cjson/cJSON.h>
 #include <spng.h>
@@ -237,15 +237,7 @@ static void test_bad_inputs(void)
 
 static void test_chromium(void)
 {
-    const char *chromium = "/usr/bin/chromium";
-    if (access(chromium, X_OK) != 0) {
-        fprintf(stderr, "  (chromium absent: browser check skipped)\n");
-        return;
-    }
-    if (getenv("ECGX_SANITIZER")) {
-        fprintf(stderr, "  (sanitizer run: browser check skipped)\n");
-        return;
-    }
+    if (!test_browser_usable()) return;
     if (access(html, R_OK) != 0) {
         CHECK(!"no report to open");
         return;
@@ -253,28 +245,12 @@ static void test_chromium(void)
     char shot[600], profile[600], cmd[4096];
     snprintf(shot, sizeof shot, "%s/report.png", tmp);
     snprintf(profile, sizeof profile, "%s/chromium-profile", tmp);
-    snprintf(cmd, sizeof cmd,
-             "timeout 120 %s --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-             "--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars "
-             "--user-data-dir=%s --screenshot=%s --window-size=1200,2400 file://%s >/dev/null 2>&1",
-             chromium, profile, shot, html);
-    int s = system(cmd);
-    if (!WIFEXITED(s) || WEXITSTATUS(s) != 0 || access(shot, R_OK) != 0) {
-        fprintf(stderr, "  (chromium could not run here: browser check skipped)\n");
-        return;
-    }
-    FILE *fp = fopen(shot, "rb");
-    if (!fp) return;
-    spng_ctx *ctx = spng_ctx_new(0);
-    spng_set_png_file(ctx, fp);
-    struct spng_ihdr ihdr;
+    if (!test_screenshot(html, 1200, 2400, profile, shot)) return;
+    uint32_t w = 0, h = 0;
     size_t sz = 0;
-    CHECK(spng_get_ihdr(ctx, &ihdr) == 0);
-    CHECK(spng_decoded_image_size(ctx, SPNG_FMT_RGB8, &sz) == 0);
-    uint8_t *img = sz ? malloc(sz) : NULL;
-    int decoded = img && spng_decode_image(ctx, img, sz, SPNG_FMT_RGB8, 0) == 0;
-    CHECK(decoded);
-    if (decoded) {
+    uint8_t *img = test_png_rgb(shot, &w, &h, &sz);
+    CHECK_MSG(img != NULL, "screenshot unreadable");
+    if (img) {
         size_t npx = sz / 3, nonwhite = 0, red = 0, dark = 0;
         for (size_t i = 0; i < npx; i++) {
             const uint8_t *q = img + 3 * i;
@@ -282,14 +258,12 @@ static void test_chromium(void)
             red += q[0] > 150 && q[0] - q[1] > 40 && q[0] - q[2] > 40; /* grid, probability bars, relevance */
             dark += q[0] < 80 && q[1] < 80 && q[2] < 80;               /* traces and text */
         }
-        CHECK_MSG(ihdr.width == 1200 && ihdr.height == 2400, "screenshot %ux%u", ihdr.width, ihdr.height);
+        CHECK_MSG(w == 1200 && h == 2400, "screenshot %ux%u", w, h);
         CHECK_MSG(nonwhite > npx / 10, "screenshot nearly blank (%zu of %zu pixels not white)", nonwhite, npx);
         CHECK_MSG(red > 5000, "no ECG paper or bars (%zu red pixels)", red);
         CHECK_MSG(dark > 5000, "no traces or text (%zu dark pixels)", dark);
     }
     free(img);
-    spng_ctx_free(ctx);
-    fclose(fp);
     if (getenv("ECGX_KEEP_REPORT")) {
         snprintf(cmd, sizeof cmd, "cp %s %s %s", shot, html, getenv("ECGX_KEEP_REPORT"));
         if (system(cmd) != 0) fprintf(stderr, "  (could not keep the screenshot)\n");
