@@ -807,11 +807,8 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
     int64_t wsz = (int64_t)L->conv.cout * (L->conv.cin / L->conv.groups) * L->conv.k;
     int chunk = L->l < NN_CONV_CHUNK ? L->l : NN_CONV_CHUNK;
     int64_t colsz = 2 * nn_conv_ws_floats(&L->conv, chunk);
-    int lin0;
-    {
-        int c0;
-        src_out(m, L->in[0], 0, &c0, &lin0);
-    }
+    int cin0, lin0;
+    const float *xin0 = src_out(m, L->in[0], 0, &cin0, &lin0); /* the batch's input */
     if (L->wino) {
         /* per slot: Winograd workspace, then the products of the weight
          * gradient in the transform domain [8][cout][cin], then db */
@@ -822,8 +819,7 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
     int64_t stride_ws = m->ws_cap / T;
     /* T fixed slots, each a fixed block of samples with its own partial sums,
      * reduced in slot order: the result does not depend on how many threads
-     * OpenMP actually gives (dynamic adjustment), so training stays
-     * bit-reproducible from a seed on a loaded machine too. */
+     * OpenMP actually gives, so training stays bit-reproducible from a seed. */
 #pragma omp parallel num_threads(T)
     {
 #pragma omp for schedule(dynamic, 1)
@@ -834,9 +830,7 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
             if (db) memset(my_db, 0, sizeof(float) * L->conv.cout);
             int b0 = (int)((int64_t)B * u / T), b1 = (int)((int64_t)B * (u + 1) / T);
             if (L->wino) {
-                int cin, lin;
-                const float *xin = src_out(m, L->in[0], 0, &cin, &lin);
-                nn_conv_wino_bwd(L, xin, lin, b0, b1, dW ? my_dw : NULL, dx, acc, ws);
+                nn_conv_wino_bwd(L, xin0, lin0, b0, b1, dW ? my_dw : NULL, dx, acc, ws);
                 if (db)
                     for (int b = b0; b < b1; b++) nn_conv_bias_grad(L->c, L->l, L->grad + (int64_t)b * L->c * L->l, my_db);
                 continue;
@@ -849,26 +843,21 @@ static void conv_bwd(ecgx_model *m, nn_layer *L, float *dx, int acc, int param_g
                                    ws, chunk);
             }
         }
-        if (dW && !L->wino) {
-#pragma omp for schedule(static)
-            for (int64_t j = 0; j < wsz; j++) {
-                float s = 0.0f;
-                for (int u = 0; u < T; u++) s += (m->ws + (int64_t)u * stride_ws + colsz)[j];
-                dW[j] += s;
-            }
-        }
-        if (dW && L->wino) {
-            /* the slots' products summed into the first slot's, then back to
-             * the kernel's taps */
+        if (dW) {
+            /* Winograd: the slots' products summed into the first slot's,
+             * then brought back to the kernel's taps */
             float *sum = m->ws + colsz;
 #pragma omp for schedule(static)
             for (int64_t j = 0; j < wsz; j++) {
                 float s = 0.0f;
                 for (int u = 0; u < T; u++) s += (m->ws + (int64_t)u * stride_ws + colsz)[j];
-                sum[j] = s;
+                if (L->wino) sum[j] = s;
+                else dW[j] += s;
             }
+            if (L->wino) {
 #pragma omp single
-            nn_wino_dw_finish(L->wino, L->conv.cout, L->conv.cin, L->conv.k, L->conv.stride, sum, dW);
+                nn_wino_dw_finish(L->wino, L->conv.cout, L->conv.cin, L->conv.k, L->conv.stride, sum, dW);
+            }
         }
         if (db) {
 #pragma omp for schedule(static)
