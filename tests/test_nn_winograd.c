@@ -6,6 +6,7 @@
  * value. */
 #include "check.h"
 #include "nn/model_internal.h"
+#include "nn/panel_gemm.h"
 #include "nn/winograd.h"
 
 #include <stdlib.h>
@@ -106,11 +107,17 @@ static void test_against_direct(void)
         {5, 2, 2, 16, 24, 3, 50},  {5, 2, 2, 16, 16, 2, 63},  {3, 2, 1, 8, 16, 3, 31},   {4, 2, 1, 8, 8, 2, 40},
         {7, 2, 3, 12, 16, 2, 77},  {13, 2, 6, 4, 8, 2, 60},   {5, 2, 0, 8, 8, 1, 11},    {5, 2, 2, 128, 128, 2, 250},
     };
-    double worst[4] = {0, 0, 0, 0};
-    for (int training = 0; training < 2; training++)
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) one_case(&cases[i], training, worst);
-    printf("  worst relative error: output %.2e, input gradient %.2e, weight gradient %.2e, bias gradient %.2e\n",
-           worst[0], worst[1], worst[2], worst[3]);
+    int panels = nn_panel_available();
+    for (int panel = panels; panel >= 0; panel--) {
+        nn_panel_enable(panel);
+        double worst[4] = {0, 0, 0, 0};
+        for (int training = 0; training < 2; training++)
+            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) one_case(&cases[i], training, worst);
+        printf("  products by %s, worst relative error: output %.2e, input gradient %.2e, weight gradient %.2e, "
+               "bias gradient %.2e\n",
+               panel ? "packed panels" : "sgemm", worst[0], worst[1], worst[2], worst[3]);
+    }
+    nn_panel_enable(1);
 }
 
 /* Only the shapes Winograd handles are taken by it. */
@@ -146,7 +153,7 @@ static void test_closed_form(void)
     nn_wino_io io = {1, 1, 60, 1, 60, 60, 60, 1, 1, 60, 0};
     CHECK(nn_wino_ws_floats(&io, 10) <= (int64_t)(sizeof ws / sizeof ws[0]));
     nn_wino_weights(&w, 1, 1, 3, 1, W, 0, U);
-    nn_wino_fwd(&w, &io, U, NULL, x, y, 0, 0, 10, ws);
+    nn_wino_fwd(&w, &io, U, NULL, NULL, x, y, 0, 0, 10, ws);
     for (int t = 1; t < 59; t++) CHECK_NEAR(y[t], 1.0 * (t - 1) - 2.0 * t + 0.5 * (t + 1), 1e-4);
     CHECK_NEAR(y[0], -2.0 * 0 + 0.5 * 1, 1e-5); /* the left zero pad */
 }

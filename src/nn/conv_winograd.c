@@ -4,6 +4,7 @@
 #include "nn/model_internal.h"
 
 #include "core/alloc.h"
+#include "nn/panel_gemm.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -33,8 +34,21 @@ void nn_conv_wino_free(nn_layer *L)
     free(L->wU);
     free(L->wUflip);
     free(L->wsrc);
+    free(L->wUp);
+    free(L->wUflipp);
     L->wino = NULL;
-    L->wU = L->wUflip = L->wsrc = NULL;
+    L->wU = L->wUflip = L->wsrc = L->wUp = L->wUflipp = NULL;
+}
+
+/* Up [alpha] = U [alpha] ([rows][cols]) packed for nn_panel_gemm */
+static int pack_points(const float *U, int rows, int cols, float **Up)
+{
+    int64_t per = nn_panel_floats(rows, cols);
+    if (!*Up && !(*Up = ecgx_malloc_array((size_t)(NN_WINO_ALPHA * per), sizeof(float), "packed Winograd weights")))
+        return ECGX_ERR_NOMEM;
+    for (int p = 0; p < NN_WINO_ALPHA; p++)
+        nn_panel_pack(U + (int64_t)p * rows * cols, rows, cols, cols, *Up + p * per);
+    return 0;
 }
 
 int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L)
@@ -56,14 +70,22 @@ int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L)
             return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for Winograd weights", L->name);
         }
         nn_wino_init(L->wino, taps(s));
-    } else if (memcmp(L->wsrc, W, sizeof(float) * (size_t)nw) == 0) {
+    } else if (memcmp(L->wsrc, W, sizeof(float) * (size_t)nw) == 0 && (L->wUp || !nn_panel_available())) {
         return 0; /* weights unchanged since the transforms were made */
     }
     memcpy(L->wsrc, W, sizeof(float) * (size_t)nw);
     nn_wino_weights(L->wino, s->cout, s->cin, s->k, s->stride, W, 0, L->wU);
     nn_wino_weights(L->wino, s->cout, s->cin, s->k, s->stride, W, 1, L->wUflip);
+    if (nn_panel_available() && (pack_points(L->wU, s->cout, s->cin * s->stride, &L->wUp) < 0 ||
+                                 pack_points(L->wUflip, s->cin * s->stride, s->cout, &L->wUflipp) < 0)) {
+        nn_conv_wino_free(L);
+        return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for Winograd weights", L->name);
+    }
     return 0;
 }
+
+/* The packed weights when the packed products are in use, else NULL */
+static const float *packed(const float *Up) { return nn_panel_available() ? Up : NULL; }
 
 int64_t nn_conv_wino_dwp_floats(const nn_layer *L)
 {
@@ -105,7 +127,7 @@ void nn_conv_wino_fwd(const ecgx_model *m, const nn_layer *L, const float *x, in
     nn_wino_io io = fwd_io(L, lin);
     for (int64_t a = n0; a < n1; a += NN_WINO_BLOCK) {
         int64_t e = a + NN_WINO_BLOCK < n1 ? a + NN_WINO_BLOCK : n1;
-        nn_wino_fwd(L->wino, &io, L->wU, nn_P(m, L->b), x, L->out, 0, a, e, ws);
+        nn_wino_fwd(L->wino, &io, L->wU, packed(L->wUp), nn_P(m, L->b), x, L->out, 0, a, e, ws);
     }
 }
 
@@ -128,7 +150,7 @@ void nn_conv_wino_fwd_shared(const ecgx_model *m, const nn_layer *L, const float
         float *X = scratch + t * nn_wino_scratch_floats(nb);
         nn_wino_fwd_input(L->wino, &io, x, 0, ntiles, io.cin * t / T, io.cin * (t + 1) / T, V, X);
 #pragma omp barrier
-        nn_wino_fwd_gemm(&io, L->wU, nb, NN_WINO_ALPHA * t / T, NN_WINO_ALPHA * (t + 1) / T, V, M);
+        nn_wino_fwd_gemm(&io, L->wU, packed(L->wUp), nb, NN_WINO_ALPHA * t / T, NN_WINO_ALPHA * (t + 1) / T, V, M);
 #pragma omp barrier
         nn_wino_fwd_output(L->wino, &io, bias, L->out, 0, 0, ntiles, io.cout * t / T, io.cout * (t + 1) / T, M, X);
     }
@@ -150,7 +172,7 @@ void nn_conv_wino_bwd(const nn_layer *L, const float *x, int lin, int b0, int b1
         int nt = nn_wino_tiles(L->wino, io.Lout);
         for (int64_t a = (int64_t)b0 * nt; a < (int64_t)b1 * nt; a += NN_WINO_BLOCK) {
             int64_t e = a + NN_WINO_BLOCK < (int64_t)b1 * nt ? a + NN_WINO_BLOCK : (int64_t)b1 * nt;
-            nn_wino_fwd(L->wino, &io, L->wUflip, NULL, L->grad, dx, acc, a, e, ws);
+            nn_wino_fwd(L->wino, &io, L->wUflip, packed(L->wUflipp), NULL, L->grad, dx, acc, a, e, ws);
         }
     }
 }

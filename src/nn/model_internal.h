@@ -54,6 +54,7 @@ typedef struct nn_layer {
      * they were made from (they are remade when the weights change) */
     nn_wino *wino;
     float *wU, *wUflip, *wsrc;
+    float *wUp, *wUflipp; /* the same packed for nn_panel_gemm, or NULL */
 } nn_layer;
 
 typedef struct nn_meta {

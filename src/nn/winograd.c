@@ -8,6 +8,8 @@
  * gradients swaps the roles of m and r: dw = Vr^T ((Vm dy) . (B^T d)). */
 #include "nn/winograd.h"
 
+#include "nn/panel_gemm.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -331,10 +333,16 @@ static void output_tiles(const nn_wino *w, const float *Mc, int64_t mstride, int
 #undef CALL
 }
 
-void nn_wino_fwd_gemm(const nn_wino_io *io, const float *U, int nb, int p0, int p1, const float *V, float *M)
+void nn_wino_fwd_gemm(const nn_wino_io *io, const float *U, const float *Up, int nb, int p0, int p1, const float *V,
+                      float *M)
 {
+    int64_t per = nn_panel_floats(io->cout, io->cin);
     for (int p = p0; p < p1; p++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, io->cout, nb, io->cin, 1.0f,
+        if (Up)
+            nn_panel_gemm(io->cout, nb, io->cin, Up + p * per, V + (int64_t)p * io->cin * nb, nb,
+                          M + (int64_t)p * io->cout * nb, nb);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, io->cout, nb, io->cin, 1.0f,
                     U + (int64_t)p * io->cout * io->cin, io->cin, V + (int64_t)p * io->cin * nb, nb, 0.0f,
                     M + (int64_t)p * io->cout * nb, nb);
 }
@@ -358,14 +366,14 @@ void nn_wino_fwd_output(const nn_wino *w, const nn_wino_io *io, const float *bia
     }
 }
 
-void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const float *bias, const float *x,
-                 float *y, int acc, int64_t n0, int64_t n1, float *ws)
+void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const float *Up, const float *bias,
+                 const float *x, float *y, int acc, int64_t n0, int64_t n1, float *ws)
 {
     int nb = (int)(n1 - n0);
     if (nb <= 0) return;
     float *V = ws, *M = V + (int64_t)A * io->cin * nb, *X = M + (int64_t)A * io->cout * nb;
     nn_wino_fwd_input(w, io, x, n0, n1, 0, io->cin, V, X);
-    nn_wino_fwd_gemm(io, U, nb, 0, A, V, M);
+    nn_wino_fwd_gemm(io, U, Up, nb, 0, A, V, M);
     nn_wino_fwd_output(w, io, bias, y, acc, n0, n1, 0, io->cout, M, X);
 }
 

@@ -60,9 +60,10 @@ void nn_wino_weights(const nn_wino *w, int cout, int cin, int k, int step, const
 int64_t nn_wino_ws_floats(const nn_wino_io *io, int nb);
 
 /* y (= or += with acc) the convolution for the tiles [n0, n1) of the batch
- * (tile n = sample n / tiles + tile n % tiles); bias may be NULL. */
-void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const float *bias, const float *x,
-                 float *y, int acc, int64_t n0, int64_t n1, float *ws);
+ * (tile n = sample n / tiles + tile n % tiles); bias may be NULL. Up: U
+ * packed for nn_panel_gemm per point (panel_gemm.h), or NULL for sgemm. */
+void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const float *Up, const float *bias,
+                 const float *x, float *y, int acc, int64_t n0, int64_t n1, float *ws);
 
 /* nn_wino_fwd's three steps, for threads sharing one block: the input
  * transform of channels [c0, c1) into V [alpha][cin][nb]; the products of
@@ -70,7 +71,8 @@ void nn_wino_fwd(const nn_wino *w, const nn_wino_io *io, const float *U, const f
  * [c0, c1). X: a thread's scratch of nn_wino_scratch_floats(nb). */
 void nn_wino_fwd_input(const nn_wino *w, const nn_wino_io *io, const float *x, int64_t n0, int64_t n1, int c0,
                        int c1, float *V, float *X);
-void nn_wino_fwd_gemm(const nn_wino_io *io, const float *U, int nb, int p0, int p1, const float *V, float *M);
+void nn_wino_fwd_gemm(const nn_wino_io *io, const float *U, const float *Up, int nb, int p0, int p1, const float *V,
+                      float *M);
 void nn_wino_fwd_output(const nn_wino *w, const nn_wino_io *io, const float *bias, float *y, int acc, int64_t n0,
                         int64_t n1, int c0, int c1, const float *M, float *X);
 int64_t nn_wino_scratch_floats(int nb);
