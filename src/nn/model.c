@@ -333,6 +333,8 @@ void ecgx_model_free(ecgx_model *m)
     free(m->ws);
     free(m->input);
     free(m->input_grad);
+    free(m->win_x);
+    free(m->win_logits);
     free(m->arg_arena);
     free(m->grad_init);
     free(m);
@@ -446,7 +448,7 @@ static int out_shape(const ecgx_model *m, const nn_layer *L, int L_in_len, int *
     return 0;
 }
 
-static int grow(void **p, int64_t *cap, int64_t need, size_t elem, const char *what)
+int nn_grow(void **p, int64_t *cap, int64_t need, size_t elem, const char *what)
 {
     if (need <= *cap) return 0;
     void *n = ecgx_malloc_array((size_t)need, elem, what);
@@ -514,11 +516,11 @@ static int plan(ecgx_model *m, int B, int len)
     int T = m->nthreads > 0 ? m->nthreads : 1;
     int64_t in = (int64_t)B * m->in_channels * len;
     int rc = 0;
-    rc |= grow((void **)&m->act, &m->act_cap, act, sizeof(float), "activations");
-    rc |= grow((void **)&m->arg_arena, &m->arg_cap, args + 1, sizeof(int32_t), "pooling indices");
-    rc |= grow((void **)&m->mask_arena, &m->mask_cap, masks + 1, sizeof(float), "dropout masks");
-    rc |= grow((void **)&m->ws, &m->ws_cap, ws * T + 1, sizeof(float), "workspace");
-    rc |= grow((void **)&m->input, &m->in_cap, in, sizeof(float), "input copy");
+    rc |= nn_grow((void **)&m->act, &m->act_cap, act, sizeof(float), "activations");
+    rc |= nn_grow((void **)&m->arg_arena, &m->arg_cap, args + 1, sizeof(int32_t), "pooling indices");
+    rc |= nn_grow((void **)&m->mask_arena, &m->mask_cap, masks + 1, sizeof(float), "dropout masks");
+    rc |= nn_grow((void **)&m->ws, &m->ws_cap, ws * T + 1, sizeof(float), "workspace");
+    rc |= nn_grow((void **)&m->input, &m->in_cap, in, sizeof(float), "input copy");
     if (rc) return ECGX_ERR_NOMEM;
     float *a = m->act, *mk = m->mask_arena;
     int32_t *ag = m->arg_arena;
@@ -879,8 +881,8 @@ int ecgx_model_backward(ecgx_model *m, const float *dlogits, float *dinput, int 
     int64_t act = 0;
     for (int i = 0; i < m->n_layers; i++) act += (int64_t)B * m->layers[i].c * m->layers[i].l;
     int64_t in = (int64_t)B * m->in_channels * m->length;
-    if (grow((void **)&m->grads_arena, &m->grad_cap, act, sizeof(float), "gradients") < 0) return ECGX_ERR_NOMEM;
-    if (grow((void **)&m->input_grad, &m->in_grad_cap, in, sizeof(float), "input gradient") < 0)
+    if (nn_grow((void **)&m->grads_arena, &m->grad_cap, act, sizeof(float), "gradients") < 0) return ECGX_ERR_NOMEM;
+    if (nn_grow((void **)&m->input_grad, &m->in_grad_cap, in, sizeof(float), "input gradient") < 0)
         return ECGX_ERR_NOMEM;
     float *g = m->grads_arena;
     for (int i = 0; i < m->n_layers; i++) {

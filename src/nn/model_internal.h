@@ -81,10 +81,16 @@ struct ecgx_model {
     int64_t act_cap, grad_cap, arg_cap, mask_cap, ws_cap, in_cap, in_grad_cap;
     float *act, *grads_arena, *mask_arena, *ws, *input, *input_grad;
     int32_t *arg_arena;
+    float *win_x, *win_logits;    /* ecgx_model_predict_windows' batch */
+    int64_t win_x_cap, win_logits_cap;
     int nthreads;
     int have_forward, have_backward;
     char *grad_init;              /* per layer, during backward */
 };
+
+/* *p holds at least `need` elements of `elem` bytes (grown, contents not
+ * kept, when *cap is smaller); a negative status when out of memory. */
+int nn_grow(void **p, int64_t *cap, int64_t need, size_t elem, const char *what);
 
 /* Parameters, their gradients and buffers of a layer (NULL for index -1). */
 static inline float *nn_P(const ecgx_model *m, int idx) { return idx < 0 ? NULL : m->pdata + m->params[idx].offset; }

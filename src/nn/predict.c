@@ -1,9 +1,10 @@
 /* Whole-record prediction by sliding windows, aggregated by max (the PTB-XL
  * benchmark's test-time procedure). All windows go through the network as
- * one batch. */
+ * one batch, in buffers the model keeps: no allocation per call once a
+ * record of the same length has been seen. */
 #include "ecgx/nn.h"
 
-#include "core/alloc.h"
+#include "nn/model_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,13 +27,10 @@ int ecgx_model_predict_windows(ecgx_model *m, const float *x, int n, int window,
         return ecgx_error(ECGX_ERR_RANGE, "record of %d samples is shorter than the model's window of %d samples", n,
                           window);
     int k = ecgx_windows_count(n, window, stride), C = ecgx_model_in_channels(m), K = ecgx_model_n_classes(m);
-    float *xb = ecgx_malloc_array((size_t)k * C * window, sizeof(float), "window batch");
-    float *lg = ecgx_malloc_array((size_t)k * K, sizeof(float), "window logits");
-    if (!xb || !lg) {
-        free(xb);
-        free(lg);
+    if (nn_grow((void **)&m->win_x, &m->win_x_cap, (int64_t)k * C * window, sizeof(float), "window batch") < 0 ||
+        nn_grow((void **)&m->win_logits, &m->win_logits_cap, (int64_t)k * K, sizeof(float), "window logits") < 0)
         return ECGX_ERR_NOMEM;
-    }
+    float *xb = m->win_x, *lg = m->win_logits;
     for (int w = 0; w < k; w++) {
         int start = w * stride;
         if (start + window > n) start = n - window;
@@ -51,7 +49,5 @@ int ecgx_model_predict_windows(ecgx_model *m, const float *x, int n, int window,
         }
         if (window_logits) memcpy(window_logits, lg, sizeof(float) * (size_t)k * K);
     }
-    free(xb);
-    free(lg);
     return rc;
 }
