@@ -273,6 +273,14 @@ void nn_relu_fwd(int64_t n, const float *x, float *y)
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
+void nn_add_fwd(int64_t n, const float *a, const float *b, float *y)
+{
+    /* the simd pragma: y may alias a or b, so without it GCC at -O2 leaves
+     * the loop scalar (it took 91 us on a 128 x 1000 activation) */
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+
 /* Elementwise loops over a whole batch run on all threads once they are big
  * enough to pay for the fork. */
 #define NN_PAR_MIN 32768

@@ -42,6 +42,8 @@ void nn_bn_bwd(int B, int C, int L, const float *x, const float *dy, const float
                const float *save, int train, float *dgamma, float *dbeta, float *dx, int acc);
 
 void nn_relu_fwd(int64_t n, const float *x, float *y);
+/* y = a + b elementwise (y may be a or b); one thread */
+void nn_add_fwd(int64_t n, const float *a, const float *b, float *y);
 void nn_relu_bwd(int64_t n, const float *y, const float *dy, float *dx, int acc);
 
 int nn_pool_out_len(int L, int k, int s, int pad, int ceil_mode);

@@ -561,6 +561,19 @@ static float *thread_ws(ecgx_model *m)
     return m->ws + (int64_t)omp_get_thread_num() * (m->ws_cap / (m->nthreads > 0 ? m->nthreads : 1));
 }
 
+/* y = the sum of an add layer's inputs for sample b, elements [off, off + n)
+ * of each */
+static void add_inputs(const ecgx_model *m, const nn_layer *L, int b, int64_t off, int64_t n, float *y)
+{
+    int c, l;
+    const float *x = src_out(m, L->in[0], b, &c, &l) + off;
+    if (L->n_in == 1) memcpy(y, x, sizeof(float) * (size_t)n);
+    for (int j = 1; j < L->n_in; j++) {
+        nn_add_fwd(n, x, src_out(m, L->in[j], b, &c, &l) + off, y);
+        x = y;
+    }
+}
+
 /* One layer on one sample (everything but training-mode batch norm and
  * dropout, which need the whole batch). */
 static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
@@ -594,14 +607,7 @@ static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
         break;
     case ECGX_LAYER_LINEAR: nn_linear_fwd(1, L->in_features, L->out_features, x, nn_P(m, L->w), nn_P(m, L->b), y); break;
     case ECGX_LAYER_SCALE: nn_axpy_acc(on, L->p, x, y, 0); break;
-    case ECGX_LAYER_ADD:
-        memcpy(y, x, sizeof(float) * on);
-        for (int j = 1; j < L->n_in; j++) {
-            int c2, l2;
-            const float *x2 = src_out(m, L->in[j], b, &c2, &l2);
-            nn_axpy_acc(on, 1.0f, x2, y, 1);
-        }
-        break;
+    case ECGX_LAYER_ADD: add_inputs(m, L, b, 0, on, y); break;
     case ECGX_LAYER_CONCAT: {
         float *d = y;
         for (int j = 0; j < L->n_in; j++) {
@@ -633,12 +639,7 @@ static void layer_fwd_channels(ecgx_model *m, nn_layer *L, int b, int c0, int c1
     } else if (L->type == ECGX_LAYER_RELU) {
         nn_relu_fwd(n, x, y);
     } else {
-        memcpy(y, x, sizeof(float) * n);
-        for (int j = 1; j < L->n_in; j++) {
-            int c2, l2;
-            const float *x2 = src_out(m, L->in[j], b, &c2, &l2) + off;
-            for (int64_t i = 0; i < n; i++) y[i] += x2[i];
-        }
+        add_inputs(m, L, b, off, n, y);
     }
 }
 
