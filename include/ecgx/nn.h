@@ -141,6 +141,13 @@ void ecgx_model_set_winograd(ecgx_model *m, int on);
  * call allocates nothing when batch*length does not grow. */
 int ecgx_model_forward(ecgx_model *m, const float *x, int batch, int length, float *logits);
 
+/* The same logits as ecgx_model_forward, bit for bit, for scoring only: the
+ * layers' outputs share a few buffers (each is reused once its last reader
+ * has run, as PyTorch frees them under no_grad), so the pass stays in cache
+ * and needs less memory. Keeps nothing: the activation getters return NULL
+ * and ecgx_model_backward fails until the next ecgx_model_forward. */
+int ecgx_model_infer(ecgx_model *m, const float *x, int batch, int length, float *logits);
+
 /* Flags for ecgx_model_backward. */
 enum {
     ECGX_BACKWARD_NO_PARAM_GRADS = 1  /* only activations' and input gradients (faster) */

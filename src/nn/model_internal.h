@@ -85,6 +85,8 @@ struct ecgx_model {
     int64_t win_x_cap, win_logits_cap;
     int nthreads;
     int have_forward, have_backward;
+    int inferred;                 /* the last pass was ecgx_model_infer */
+    int64_t *slot_of;             /* ecgx_model_infer's plan: [3][n_layers] */
     char *grad_init;              /* per layer, during backward */
 };
 

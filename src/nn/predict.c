@@ -39,7 +39,7 @@ int ecgx_model_predict_windows(ecgx_model *m, const float *x, int n, int window,
     }
     int was = ecgx_model_is_training(m);
     ecgx_model_set_training(m, 0);
-    int rc = ecgx_model_forward(m, xb, k, window, lg);
+    int rc = ecgx_model_infer(m, xb, k, window, lg);
     ecgx_model_set_training(m, was);
     if (rc >= 0) {
         for (int j = 0; j < K; j++) {

@@ -143,7 +143,7 @@ int ecgx_xai_logits(ecgx_model *m, const float *x, int batch, int length, int ch
     int rc = 0;
     for (int b = 0; b < batch && !rc; b += chunk) {
         int nb = batch - b < chunk ? batch - b : chunk;
-        rc = ecgx_model_forward(m, x + (size_t)b * C * length, nb, length, logits + (size_t)b * n);
+        rc = ecgx_model_infer(m, x + (size_t)b * C * length, nb, length, logits + (size_t)b * n);
     }
     ecgx_model_set_training(m, was);
     return rc;

@@ -40,7 +40,7 @@ int xai_perturb(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o,
     int rc = (x0 && xb && lg && cnt && a) ? 0 : ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
     double fx = 0;
     if (!rc) rc = ecgx_xai_make_baseline(x, C, L, occl ? o->baseline : ECGX_BASELINE_ZERO, o->baseline_param, o->fs, x0);
-    if (!rc) rc = ecgx_model_forward(m, x, 1, L, lg);
+    if (!rc) rc = ecgx_model_infer(m, x, 1, L, lg);
     if (!rc) fx = lg[target];
     for (int64_t k0 = 0; k0 < total && !rc; k0 += B) {
         int nb = total - k0 < B ? (int)(total - k0) : B;
@@ -51,7 +51,7 @@ int xai_perturb(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o,
             memcpy(row, x, sizeof(float) * nx);
             memcpy(row + (size_t)lead * L + s, x0 + (size_t)lead * L + s, sizeof(float) * (e - s));
         }
-        rc = ecgx_model_forward(m, xb, nb, L, lg);
+        rc = ecgx_model_infer(m, xb, nb, L, lg);
         for (int b = 0; b < nb && !rc; b++) {
             int lead, s, e;
             perturbed_span(k0 + b, nwin, occl, win, stride, L, &lead, &s, &e);
