@@ -1,4 +1,4 @@
-/* Winograd convolution against a direct convolution summed in double: the
+/* Winograd convolution (and im2col) against a direct convolution summed in double: the
  * forward pass, the input gradient (the flipped kernel) and the weight
  * gradient, for every kernel size it supports at strides 1 and 2, several
  * paddings, lengths that do not fill the last tile, and tile blocks that
@@ -44,7 +44,7 @@ typedef struct wcase {
  * weight and bias gradients for an output gradient dy, against sums in
  * double. Training mode and evaluation mode take different paths through
  * the forward pass (blocks across the batch; groups of samples). */
-static void one_case(const wcase *c, int training, double *worst)
+static void one_case(const wcase *c, int training, int winograd, double *worst)
 {
     ecgx_model *m = nn_model_new("test", c->cin, 1, 5);
     CHECK(m != NULL);
@@ -52,6 +52,7 @@ static void one_case(const wcase *c, int training, double *worst)
     CHECK(nn_add_conv(m, "conv", ECGX_MODEL_INPUT, c->cin, c->cout, c->k, c->stride, c->pad, 1, 1, 1) >= 0);
     CHECK_OK(nn_model_finalize(m));
     ecgx_model_set_training(m, training);
+    ecgx_model_set_winograd(m, winograd);
     int Lout = (c->L + 2 * c->pad - c->k) / c->stride + 1;
     int64_t xs = (int64_t)c->cin * c->L, ys = (int64_t)c->cout * Lout;
     int64_t nx = c->B * xs, ny = c->B * ys, nw = (int64_t)c->cout * c->cin * c->k;
@@ -79,7 +80,9 @@ static void one_case(const wcase *c, int training, double *worst)
             }
     ecgx_model_zero_grad(m);
     CHECK_OK(ecgx_model_forward(m, x, c->B, c->L, NULL));
-    CHECK_MSG(m->layers[0].wino != NULL, "k %d stride %d pad %d: not computed by Winograd", c->k, c->stride, c->pad);
+    CHECK_MSG((m->layers[0].wino != NULL) == winograd, "k %d stride %d pad %d: Winograd %d expected", c->k, c->stride,
+              c->pad, winograd);
+    if (!winograd) CHECK((m->layers[0].wpack != NULL) == nn_panel_available());
     CHECK_OK(ecgx_model_backward(m, dy, dx, 0));
     int bb, cc, ll;
     const float *y = ecgx_model_activation(m, 0, &bb, &cc, &ll);
@@ -112,10 +115,31 @@ static void test_against_direct(void)
         nn_panel_enable(panel);
         double worst[4] = {0, 0, 0, 0};
         for (int training = 0; training < 2; training++)
-            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) one_case(&cases[i], training, worst);
+            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) one_case(&cases[i], training, 1, worst);
         printf("  products by %s, worst relative error: output %.2e, input gradient %.2e, weight gradient %.2e, "
                "bias gradient %.2e\n",
                panel ? "packed panels" : "sgemm", worst[0], worst[1], worst[2], worst[3]);
+    }
+    nn_panel_enable(1);
+}
+
+/* The same reference for the im2col path (Winograd off, and shapes it does
+ * not take: pointwise, stride 3, 9 taps), whose forward products are also
+ * done by the packed panels where the CPU allows. */
+static void test_im2col(void)
+{
+    const wcase cases[] = {
+        {1, 1, 0, 16, 24, 2, 50}, {1, 2, 0, 128, 128, 1, 250}, {9, 1, 4, 12, 32, 2, 101}, {5, 3, 2, 8, 16, 3, 40},
+        {5, 1, 2, 128, 128, 1, 250}, {7, 1, 3, 12, 128, 1, 1000},
+    };
+    for (int panel = nn_panel_available(); panel >= 0; panel--) {
+        nn_panel_enable(panel);
+        double worst[4] = {0, 0, 0, 0};
+        for (int training = 0; training < 2; training++)
+            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) one_case(&cases[i], training, 0, worst);
+        printf("  im2col, products by %s, worst relative error: output %.2e, input gradient %.2e, weight gradient "
+               "%.2e\n",
+               panel ? "packed panels" : "sgemm", worst[0], worst[1], worst[2]);
     }
     nn_panel_enable(1);
 }
@@ -162,6 +186,7 @@ int main(void)
 {
     RUN(test_closed_form);
     RUN(test_against_direct);
+    RUN(test_im2col);
     RUN(test_which_layers);
     return check_finish();
 }

@@ -1,6 +1,7 @@
 /* Conv layers computed by Winograd convolution (winograd.h): which layers
  * qualify, their transformed weights, and the forward and backward passes
- * over ranges of tiles and samples that the model's threads share out. */
+ * over ranges of tiles and samples that the model's threads share out.
+ * Also the packed weights of the other conv layers' im2col products. */
 #include "nn/model_internal.h"
 
 #include "core/alloc.h"
@@ -36,56 +37,65 @@ void nn_conv_wino_free(nn_layer *L)
     free(L->wsrc);
     free(L->wUp);
     free(L->wUflipp);
+    free(L->wpack);
     L->wino = NULL;
-    L->wU = L->wUflip = L->wsrc = L->wUp = L->wUflipp = NULL;
+    L->wU = L->wUflip = L->wsrc = L->wUp = L->wUflipp = L->wpack = NULL;
 }
 
-/* Up [alpha] = U [alpha] ([rows][cols]) packed for nn_panel_gemm */
-static int pack_points(const float *U, int rows, int cols, float **Up)
+/* Up [n] = the n matrices U [n][rows][cols] packed for nn_panel_gemm */
+static int pack_all(const float *U, int n, int rows, int cols, float **Up)
 {
     int64_t per = nn_panel_floats(rows, cols);
-    if (!*Up && !(*Up = ecgx_malloc_array((size_t)(NN_WINO_ALPHA * per), sizeof(float), "packed Winograd weights")))
-        return ECGX_ERR_NOMEM;
-    for (int p = 0; p < NN_WINO_ALPHA; p++)
-        nn_panel_pack(U + (int64_t)p * rows * cols, rows, cols, cols, *Up + p * per);
+    if (!*Up && !(*Up = ecgx_malloc_array((size_t)(n * per), sizeof(float), "packed weights"))) return ECGX_ERR_NOMEM;
+    for (int p = 0; p < n; p++) nn_panel_pack(U + (int64_t)p * rows * cols, rows, cols, cols, *Up + p * per);
     return 0;
 }
 
-int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L)
+/* Make the forms of the weights that L's passes use from W. */
+static int make_forms(nn_layer *L, const float *W, int wino, int pack)
 {
     const nn_conv_shape *s = &L->conv;
-    if (m->no_winograd || !qualifies(s)) {
-        nn_conv_wino_free(L);
-        return 0;
-    }
-    int64_t nw = (int64_t)s->cout * s->cin * s->k, nu = nn_conv_wino_dwp_floats(L);
-    const float *W = nn_P(m, L->w);
+    if (!wino) /* im2col: each group's [cout/G][cin/G * k] */
+        return pack ? pack_all(W, s->groups, s->cout / s->groups, s->cin / s->groups * s->k, &L->wpack) : 0;
     if (!L->wino) {
+        int64_t nu = nn_conv_wino_dwp_floats(L);
         L->wino = malloc(sizeof *L->wino);
         L->wU = ecgx_malloc_array((size_t)nu, sizeof(float), "Winograd weights");
         L->wUflip = ecgx_malloc_array((size_t)nu, sizeof(float), "Winograd weights");
-        L->wsrc = ecgx_malloc_array((size_t)nw, sizeof(float), "Winograd weights");
-        if (!L->wino || !L->wU || !L->wUflip || !L->wsrc) {
-            nn_conv_wino_free(L);
-            return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for Winograd weights", L->name);
-        }
+        if (!L->wino || !L->wU || !L->wUflip) return ECGX_ERR_NOMEM;
         nn_wino_init(L->wino, taps(s));
-    } else if (memcmp(L->wsrc, W, sizeof(float) * (size_t)nw) == 0 && (L->wUp || !nn_panel_available())) {
-        return 0; /* weights unchanged since the transforms were made */
     }
-    memcpy(L->wsrc, W, sizeof(float) * (size_t)nw);
     nn_wino_weights(L->wino, s->cout, s->cin, s->k, s->stride, W, 0, L->wU);
     nn_wino_weights(L->wino, s->cout, s->cin, s->k, s->stride, W, 1, L->wUflip);
-    if (nn_panel_available() && (pack_points(L->wU, s->cout, s->cin * s->stride, &L->wUp) < 0 ||
-                                 pack_points(L->wUflip, s->cin * s->stride, s->cout, &L->wUflipp) < 0)) {
+    if (pack && (pack_all(L->wU, NN_WINO_ALPHA, s->cout, s->cin * s->stride, &L->wUp) < 0 ||
+                 pack_all(L->wUflip, NN_WINO_ALPHA, s->cin * s->stride, s->cout, &L->wUflipp) < 0))
+        return ECGX_ERR_NOMEM;
+    return 0;
+}
+
+int nn_conv_prepare(ecgx_model *m, nn_layer *L)
+{
+    const nn_conv_shape *s = &L->conv;
+    int wino = !m->no_winograd && qualifies(s), pack = nn_panel_available();
+    if ((!wino) != !L->wino) nn_conv_wino_free(L); /* the algorithm changed */
+    if (!wino && !pack) return 0;                     /* im2col on sgemm: W as it is */
+    int64_t nw = (int64_t)s->cout * (s->cin / s->groups) * s->k;
+    const float *W = nn_P(m, L->w);
+    if (!L->wsrc) {
+        if (!(L->wsrc = ecgx_malloc_array((size_t)nw, sizeof(float), "weights copy")))
+            return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for its weights' forms", L->name);
+    } else if (memcmp(L->wsrc, W, sizeof(float) * (size_t)nw) == 0 && (!pack || (wino ? L->wUp : L->wpack))) {
+        return 0; /* weights unchanged since the forms were made */
+    }
+    memcpy(L->wsrc, W, sizeof(float) * (size_t)nw);
+    if (make_forms(L, W, wino, pack) < 0) {
         nn_conv_wino_free(L);
-        return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for Winograd weights", L->name);
+        return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for its weights' forms", L->name);
     }
     return 0;
 }
 
-/* The packed weights when the packed products are in use, else NULL */
-static const float *packed(const float *Up) { return nn_panel_available() ? Up : NULL; }
+const float *nn_conv_packed(const float *Up) { return nn_panel_available() ? Up : NULL; }
 
 int64_t nn_conv_wino_dwp_floats(const nn_layer *L)
 {
@@ -127,7 +137,7 @@ void nn_conv_wino_fwd(const ecgx_model *m, const nn_layer *L, const float *x, in
     nn_wino_io io = fwd_io(L, lin);
     for (int64_t a = n0; a < n1; a += NN_WINO_BLOCK) {
         int64_t e = a + NN_WINO_BLOCK < n1 ? a + NN_WINO_BLOCK : n1;
-        nn_wino_fwd(L->wino, &io, L->wU, packed(L->wUp), nn_P(m, L->b), x, L->out, 0, a, e, ws);
+        nn_wino_fwd(L->wino, &io, L->wU, nn_conv_packed(L->wUp), nn_P(m, L->b), x, L->out, 0, a, e, ws);
     }
 }
 
@@ -150,7 +160,7 @@ void nn_conv_wino_fwd_shared(const ecgx_model *m, const nn_layer *L, const float
         float *X = scratch + t * nn_wino_scratch_floats(nb);
         nn_wino_fwd_input(L->wino, &io, x, 0, ntiles, io.cin * t / T, io.cin * (t + 1) / T, V, X);
 #pragma omp barrier
-        nn_wino_fwd_gemm(&io, L->wU, packed(L->wUp), nb, NN_WINO_ALPHA * t / T, NN_WINO_ALPHA * (t + 1) / T, V, M);
+        nn_wino_fwd_gemm(&io, L->wU, nn_conv_packed(L->wUp), nb, NN_WINO_ALPHA * t / T, NN_WINO_ALPHA * (t + 1) / T, V, M);
 #pragma omp barrier
         nn_wino_fwd_output(L->wino, &io, bias, L->out, 0, 0, ntiles, io.cout * t / T, io.cout * (t + 1) / T, M, X);
     }
@@ -172,7 +182,7 @@ void nn_conv_wino_bwd(const nn_layer *L, const float *x, int lin, int b0, int b1
         int nt = nn_wino_tiles(L->wino, io.Lout);
         for (int64_t a = (int64_t)b0 * nt; a < (int64_t)b1 * nt; a += NN_WINO_BLOCK) {
             int64_t e = a + NN_WINO_BLOCK < (int64_t)b1 * nt ? a + NN_WINO_BLOCK : (int64_t)b1 * nt;
-            nn_wino_fwd(L->wino, &io, L->wUflip, packed(L->wUflipp), NULL, L->grad, dx, acc, a, e, ws);
+            nn_wino_fwd(L->wino, &io, L->wUflip, nn_conv_packed(L->wUflipp), NULL, L->grad, dx, acc, a, e, ws);
         }
     }
 }

@@ -4,6 +4,8 @@
  * plain loop the compiler vectorises. */
 #include "nn/kernels.h"
 
+#include "nn/panel_gemm.h"
+
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
@@ -75,7 +77,7 @@ static void col2im_acc(const nn_conv_shape *s, int cin, const float *dcol, int L
 }
 
 void nn_conv_fwd_sample(const nn_conv_shape *s, const float *x, int L, float *y, int Lout, int t0,
-                        int t1, const float *W, const float *bias, float *col)
+                        int t1, const float *W, const float *Wp, const float *bias, float *col)
 {
     int G = s->groups, cing = s->cin / G, coutg = s->cout / G, KK = cing * s->k, n = t1 - t0;
     if (n <= 0) return;
@@ -91,9 +93,12 @@ void nn_conv_fwd_sample(const nn_conv_shape *s, const float *x, int L, float *y,
             B = col;
             ldb = n;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, coutg, n, KK, 1.0f,
-                    W + (int64_t)g * coutg * KK, KK, B, ldb, 0.0f, y + (int64_t)g * coutg * Lout + t0,
-                    Lout);
+        if (Wp)
+            nn_panel_gemm(coutg, n, KK, Wp + g * nn_panel_floats(coutg, KK), B, ldb, y + (int64_t)g * coutg * Lout + t0,
+                          Lout);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, coutg, n, KK, 1.0f, W + (int64_t)g * coutg * KK, KK,
+                        B, ldb, 0.0f, y + (int64_t)g * coutg * Lout + t0, Lout);
     }
     if (bias) {
         for (int co = 0; co < s->cout; co++) {

@@ -17,9 +17,10 @@ int nn_conv_out_len(const nn_conv_shape *s, int L);
 /* Floats of workspace one conv call needs for a chunk of `cols` outputs. */
 int64_t nn_conv_ws_floats(const nn_conv_shape *s, int cols);
 
-/* y[:, t0:t1] for one sample; col = workspace (nn_conv_ws_floats(t1-t0)). */
+/* y[:, t0:t1] for one sample; col = workspace (nn_conv_ws_floats(t1-t0)).
+ * Wp: W packed per group for nn_panel_gemm (panel_gemm.h), or NULL for sgemm. */
 void nn_conv_fwd_sample(const nn_conv_shape *s, const float *x, int L, float *y, int Lout, int t0,
-                        int t1, const float *W, const float *bias, float *col);
+                        int t1, const float *W, const float *Wp, const float *bias, float *col);
 /* One sample's backward: dW += (dW may be NULL), db += (may be NULL),
  * dx = or += (acc) (dx may be NULL). ws: 2*nn_conv_ws_floats(chunk). */
 void nn_conv_bwd_sample(const nn_conv_shape *s, const float *x, int L, const float *dy, int Lout,

@@ -511,17 +511,18 @@ static int64_t share_outputs(ecgx_model *m, int B)
 static int plan(ecgx_model *m, int B, int len, int shared_outputs)
 {
     int64_t act = 0, args = 0, masks = 0, ws = 0;
-    /* Winograd weights: checked against the current weights (and remade)
-     * layer by layer, on all threads */
+    /* conv weights' forms (Winograd's transforms, packed weights): checked
+     * against the current weights (and remade) layer by layer, on all
+     * threads */
     int prc = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(min : prc)
     for (int i = 0; i < m->n_layers; i++)
         if (m->layers[i].type == ECGX_LAYER_CONV1D) {
-            int r = nn_conv_wino_prepare(m, &m->layers[i]);
+            int r = nn_conv_prepare(m, &m->layers[i]);
             if (r < prc) prc = r;
         }
     if (prc < 0) /* the message was set on the failing thread */
-        return ecgx_error(prc, "model %s: out of memory for Winograd weights", m->arch);
+        return ecgx_error(prc, "model %s: out of memory for the conv weights' forms", m->arch);
     for (int i = 0; i < m->n_layers; i++) {
         nn_layer *L = &m->layers[i];
         int rc = out_shape(m, L, len, &L->c, &L->l);
@@ -626,7 +627,7 @@ static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
     case ECGX_LAYER_CONV1D:
         for (int t0 = 0; t0 < L->l; t0 += NN_CONV_CHUNK) {
             int t1 = t0 + NN_CONV_CHUNK < L->l ? t0 + NN_CONV_CHUNK : L->l;
-            nn_conv_fwd_sample(&L->conv, x, lin, y, L->l, t0, t1, nn_P(m, L->w), nn_P(m, L->b), ws);
+            nn_conv_fwd_sample(&L->conv, x, lin, y, L->l, t0, t1, nn_P(m, L->w), nn_conv_packed(L->wpack), nn_P(m, L->b), ws);
         }
         break;
     case ECGX_LAYER_BATCHNORM1D:
@@ -803,7 +804,7 @@ static int forward(ecgx_model *m, const float *x, int batch, int length, float *
                     int cin, lin;
                     const float *xin = src_out(m, L->in[0], b, &cin, &lin);
                     nn_conv_fwd_sample(&L->conv, xin, lin, L->out + (int64_t)b * L->c * L->l, L->l, t0, t1,
-                                       nn_P(m, L->w), nn_P(m, L->b), thread_ws(m));
+                                       nn_P(m, L->w), nn_conv_packed(L->wpack), nn_P(m, L->b), thread_ws(m));
                 }
             } else if (batch < T && channelwise(m, L)) {
                 /* few samples: split each over its channels */

@@ -55,6 +55,7 @@ typedef struct nn_layer {
     nn_wino *wino;
     float *wU, *wUflip, *wsrc;
     float *wUp, *wUflipp; /* the same packed for nn_panel_gemm, or NULL */
+    float *wpack;         /* not by Winograd: W packed for the im2col products */
 } nn_layer;
 
 typedef struct nn_meta {
@@ -99,12 +100,16 @@ static inline float *nn_P(const ecgx_model *m, int idx) { return idx < 0 ? NULL 
 static inline float *nn_G(const ecgx_model *m, int idx) { return idx < 0 ? NULL : m->gdata + m->params[idx].offset; }
 
 /* Winograd convolution layers (conv_winograd.c). `prepare` decides whether
- * a conv layer runs by Winograd and refreshes its transformed weights; the
+ * a conv layer runs by Winograd and refreshes its transformed weights (or,
+ * not by Winograd, its weights packed for the im2col products); the
  * forward pass covers the tiles [n0, n1) of the batch (tile = sample *
  * tiles + tile within it) from input x [B][cin][lin]; the backward pass
  * covers samples [b0, b1), adding the weight gradient's products to dWp
  * ([8][cout][cin], may be NULL) and setting or adding (acc) dx. */
-int nn_conv_wino_prepare(ecgx_model *m, nn_layer *L);
+int nn_conv_prepare(ecgx_model *m, nn_layer *L);
+/* Packed weights (wUp, wUflipp, wpack) when the packed products are in use
+ * (nn_panel_available), else NULL: the callers then use sgemm. */
+const float *nn_conv_packed(const float *Up);
 int nn_conv_wino_taps(const ecgx_model *m, const nn_conv_shape *s); /* 0: not by Winograd */
 int64_t nn_conv_wino_ws_floats(const nn_layer *L, int lin);
 int64_t nn_conv_wino_dwp_floats(const nn_layer *L); /* the weight gradient's products */
