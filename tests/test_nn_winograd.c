@@ -10,6 +10,7 @@
 #include "nn/winograd.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static uint64_t rs = 99;
 static float frand(void) { return 2.0f * nn_rng_uniform(&rs) - 1.0f; }
@@ -144,6 +145,38 @@ static void test_im2col(void)
     nn_panel_enable(1);
 }
 
+/* Weights written through a handed-out pointer, even one kept across
+ * passes, reach the Winograd transforms and the packed weights: scaling
+ * the weights (no bias) scales the outputs. */
+static void test_weights_written(void)
+{
+    for (int k = 1; k <= 5; k += 4) { /* k 1: im2col (packed), k 5: Winograd */
+        ecgx_model *m = nn_model_new("test", 8, 1, 5);
+        CHECK(nn_add_conv(m, "conv", ECGX_MODEL_INPUT, 8, 8, k, 1, k / 2, 1, 1, 0) >= 0);
+        CHECK_OK(nn_model_finalize(m));
+        ecgx_model_set_training(m, 0);
+        float *x = rand_array(8 * 40), y0[8 * 40];
+        const float *y;
+        CHECK_OK(ecgx_model_forward(m, x, 1, 40, NULL));
+        memcpy(y0, ecgx_model_activation(m, 0, NULL, NULL, NULL), sizeof y0);
+        CHECK((m->layers[0].wino != NULL) == (k == 5));
+        ecgx_param p;
+        CHECK_OK(ecgx_model_param(m, ecgx_model_param_find(m, "conv.weight"), &p));
+        const float scale[2] = {2.0f, -0.5f};
+        for (int step = 0; step < 2; step++) {
+            CHECK_OK(ecgx_model_forward(m, x, 1, 40, NULL)); /* the pointer is kept across this pass */
+            for (int64_t i = 0; i < p.size; i++) p.data[i] *= scale[step];
+            CHECK_OK(ecgx_model_forward(m, x, 1, 40, NULL));
+            y = ecgx_model_activation(m, 0, NULL, NULL, NULL);
+            double e = 0, f = step ? -1.0 : 2.0;
+            for (int i = 0; i < 8 * 40; i++) e = fmax(e, fabs(y[i] - f * y0[i]));
+            CHECK_MSG(e < 1e-5, "k %d step %d: outputs off by %.3g after the weights were written", k, step, e);
+        }
+        free(x);
+        ecgx_model_free(m);
+    }
+}
+
 /* Only the shapes Winograd handles are taken by it. */
 static void test_which_layers(void)
 {
@@ -187,6 +220,7 @@ int main(void)
     RUN(test_closed_form);
     RUN(test_against_direct);
     RUN(test_im2col);
+    RUN(test_weights_written);
     RUN(test_which_layers);
     return check_finish();
 }

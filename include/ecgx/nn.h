@@ -193,7 +193,12 @@ typedef struct ecgx_param {
 } ecgx_param;
 
 int ecgx_model_param_count(const ecgx_model *m);
-int ecgx_model_param(const ecgx_model *m, int i, ecgx_param *p);
+/* The tensors may be written through p->data. A model whose trainable
+ * weights were handed out so (here or by ecgx_model_flat_params) compares
+ * its conv weights with the copy its Winograd/packed forms were made from
+ * at every forward pass, which costs about 4 % of a single-record
+ * inference; a model only loaded and run skips that. */
+int ecgx_model_param(ecgx_model *m, int i, ecgx_param *p);
 int ecgx_model_param_find(const ecgx_model *m, const char *name); /* index or -1 */
 int64_t ecgx_model_n_trainable(const ecgx_model *m); /* number of trainable scalars */
 /* All trainable parameters and their gradients as flat buffers of

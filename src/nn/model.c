@@ -8,6 +8,7 @@
 #include "nn/model_internal.h"
 
 #include "core/alloc.h"
+#include "nn/panel_gemm.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -511,18 +512,23 @@ static int64_t share_outputs(ecgx_model *m, int B)
 static int plan(ecgx_model *m, int B, int len, int shared_outputs)
 {
     int64_t act = 0, args = 0, masks = 0, ws = 0;
-    /* conv weights' forms (Winograd's transforms, packed weights): checked
-     * against the current weights (and remade) layer by layer, on all
-     * threads */
-    int prc = 0;
+    /* conv weights' forms (Winograd's transforms, packed weights): made
+     * once, and checked against the current weights (and remade) layer by
+     * layer, on all threads, in every pass once the weights have been
+     * handed out for writing (ecgx_model_flat_params, ecgx_model_param) */
+    int forms = !m->no_winograd + 2 * nn_panel_available() + 4;
+    if (m->weights_exposed || m->forms != forms) {
+        int prc = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(min : prc)
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].type == ECGX_LAYER_CONV1D) {
-            int r = nn_conv_prepare(m, &m->layers[i]);
-            if (r < prc) prc = r;
-        }
-    if (prc < 0) /* the message was set on the failing thread */
-        return ecgx_error(prc, "model %s: out of memory for the conv weights' forms", m->arch);
+        for (int i = 0; i < m->n_layers; i++)
+            if (m->layers[i].type == ECGX_LAYER_CONV1D) {
+                int r = nn_conv_prepare(m, &m->layers[i]);
+                if (r < prc) prc = r;
+            }
+        if (prc < 0) /* the message was set on the failing thread */
+            return ecgx_error(prc, "model %s: out of memory for the conv weights' forms", m->arch);
+        m->forms = forms;
+    }
     for (int i = 0; i < m->n_layers; i++) {
         nn_layer *L = &m->layers[i];
         int rc = out_shape(m, L, len, &L->c, &L->l);
@@ -1153,7 +1159,7 @@ const float *ecgx_model_input_grad(const ecgx_model *m)
 
 int ecgx_model_param_count(const ecgx_model *m) { return m->n_params; }
 
-int ecgx_model_param(const ecgx_model *m, int i, ecgx_param *p)
+int ecgx_model_param(ecgx_model *m, int i, ecgx_param *p)
 {
     if (i < 0 || i >= m->n_params) return ecgx_error(ECGX_ERR_ARG, "model: no parameter %d", i);
     const nn_param *q = &m->params[i];
@@ -1164,6 +1170,7 @@ int ecgx_model_param(const ecgx_model *m, int i, ecgx_param *p)
     if (q->kind == NN_PARAM_TRAINABLE) {
         p->data = m->pdata + q->offset;
         p->grad = m->gdata + q->offset;
+        m->weights_exposed = 1;
     } else {
         p->data = m->bdata + q->offset;
         p->grad = NULL;
@@ -1179,7 +1186,11 @@ int ecgx_model_param_find(const ecgx_model *m, const char *name)
 }
 
 int64_t ecgx_model_n_trainable(const ecgx_model *m) { return m->n_trainable; }
-float *ecgx_model_flat_params(ecgx_model *m) { return m->pdata; }
+float *ecgx_model_flat_params(ecgx_model *m)
+{
+    m->weights_exposed = 1;
+    return m->pdata;
+}
 float *ecgx_model_flat_grads(ecgx_model *m) { return m->gdata; }
 
 /* Both counts in one walk over the shapes: `executed` counts a Winograd

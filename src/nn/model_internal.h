@@ -88,6 +88,12 @@ struct ecgx_model {
     int have_forward, have_backward;
     int inferred;                 /* the last pass was ecgx_model_infer */
     int64_t *slot_of;             /* ecgx_model_infer's plan: [3][n_layers] */
+    /* The conv layers' weight forms were made for these settings (Winograd
+     * and packing flags, 0: not made); the weights may have been written
+     * through pointers the model handed out (then they are checked at
+     * every pass, since such writes cannot be seen otherwise). Anything
+     * inside ecgx that writes weights sets forms = 0. */
+    int forms, weights_exposed;
     char *grad_init;              /* per layer, during backward */
 };
 

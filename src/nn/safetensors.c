@@ -229,6 +229,7 @@ static int load_from(const char *path, const unsigned char *buf, size_t size, ec
         if (rc < 0) break;
         seen[pi] = 1;
     }
+    m->forms = 0; /* the conv weights' forms are stale */
     if (rc >= 0)
         for (int i = 0; i < m->n_params; i++)
             if (!seen[i]) {
