@@ -458,9 +458,28 @@ static void test_batch_invariance(void)
         }
 }
 
+/* Concat pooling in closed form: the first maximum's position on ties, the
+ * mean, and a NaN that propagates (as torch.max) with its first position. */
+static void test_concat_pool_closed_form(void)
+{
+    const float x[3 * 5] = {1, 3, 3, -1, 2, 0, NAN, 5, NAN, 1, -4, -2, -3, -2, -9};
+    float y[6];
+    int32_t arg[3];
+    nn_concat_pool_fwd_sample(3, 5, x, y, arg);
+    CHECK_NEAR(y[0], 3, 0);
+    CHECK(arg[0] == 1);
+    CHECK(isnan(y[1]) && arg[1] == 1);
+    CHECK_NEAR(y[2], -2, 0);
+    CHECK(arg[2] == 1);
+    CHECK_NEAR(y[3], 1.6, 1e-6);
+    CHECK(isnan(y[4]));
+    CHECK_NEAR(y[5], -4, 1e-6);
+}
+
 int main(void)
 {
     RUN(test_shapes);
+    RUN(test_concat_pool_closed_form);
     RUN(test_finite_differences);
     RUN(test_losses);
     RUN(test_optimisers);

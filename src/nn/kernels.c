@@ -387,15 +387,22 @@ void nn_avgpool_bwd_sample(int C, int L, int Lout, int k, int s, int pad, int co
 
 void nn_concat_pool_fwd_sample(int C, int L, const float *x, float *y, int32_t *arg)
 {
+    /* vector max and sum first, then the first position of the maximum
+     * (or of a NaN, which propagates as in PyTorch); the scalar loop with
+     * the argmax inside took 39 us for 128 x 250 */
     for (int c = 0; c < C; c++) {
         const float *xr = x + (int64_t)c * L;
         float m = -INFINITY, sum = 0.0f;
-        int am = 0;
+        int nan = 0;
+#pragma omp simd reduction(max : m) reduction(+ : sum) reduction(| : nan)
         for (int t = 0; t < L; t++) {
-            if (xr[t] > m || (isnan(xr[t]) && !isnan(m))) { m = xr[t]; am = t; }
+            m = xr[t] > m ? xr[t] : m;
             sum += xr[t];
+            nan |= xr[t] != xr[t];
         }
-        y[c] = m;
+        int am = 0;
+        while (am < L - 1 && (nan ? xr[am] == xr[am] : xr[am] != m)) am++;
+        y[c] = nan ? NAN : m;
         y[C + c] = sum / (float)L;
         arg[c] = am;
     }
