@@ -755,14 +755,24 @@ static int forward(ecgx_model *m, const float *x, int batch, int length, float *
     memcpy(m->input, x, sizeof(float) * (size_t)batch * m->in_channels * length);
     int T = m->nthreads;
     if (!m->training) bn_prepare_eval(m);
-    if (!m->training && batch >= T) {
-        /* group-major: each thread takes a few samples through every layer */
-        int G = group_size(m, batch, T), ng = (batch + G - 1) / G;
-#pragma omp parallel for schedule(dynamic, 1)
-        for (int g = 0; g < ng; g++) {
+    if (!m->training && batch >= T && (batch % T == 0 || batch >= 3 * T)) {
+        /* group-major: the batch split evenly between the threads, each
+         * taking its share through every layer in groups of a few samples.
+         * (Dynamically scheduled groups left one thread idle at the end:
+         * static shares are 1.15-1.23x faster at batch 32, 1.04-1.11x at
+         * 64.) A small odd batch (3, 5 on 2 threads) would leave a thread a
+         * whole sample behind: it goes layer by layer instead (1.19x at 3). */
+        int G = group_size(m, batch, T);
+#pragma omp parallel
+        {
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            int s0 = (int)((int64_t)batch * t / nt), s1 = (int)((int64_t)batch * (t + 1) / nt);
+            int ng = (s1 - s0 + G - 1) / G;
             float *ws = thread_ws(m);
-            int b1 = (g + 1) * G < batch ? (g + 1) * G : batch;
-            for (int i = 0; i < m->n_layers; i++) layer_fwd_range(m, &m->layers[i], g * G, b1, ws);
+            for (int g = 0; g < ng; g++) {
+                int b0 = s0 + (s1 - s0) * g / ng, b1 = s0 + (s1 - s0) * (g + 1) / ng;
+                for (int i = 0; i < m->n_layers; i++) layer_fwd_range(m, &m->layers[i], b0, b1, ws);
+            }
         }
     } else {
         for (int i = 0; i < m->n_layers; i++) {
