@@ -102,6 +102,23 @@ static void one_case(const wcase *c, int training, int winograd, double *worst)
     ecgx_model_free(m);
 }
 
+/* Every case in training and evaluation mode, with the products done by
+ * the packed panels (where the CPU has AVX-512) and by sgemm. */
+static void all_cases(const wcase *cases, size_t n, int winograd)
+{
+    for (int panel = nn_panel_available(); panel >= 0; panel--) {
+        nn_panel_enable(panel);
+        double worst[4] = {0, 0, 0, 0};
+        for (int training = 0; training < 2; training++)
+            for (size_t i = 0; i < n; i++) one_case(&cases[i], training, winograd, worst);
+        printf("  %s, products by %s, worst relative error: output %.2e, input gradient %.2e, weight gradient "
+               "%.2e, bias gradient %.2e\n",
+               winograd ? "Winograd" : "im2col", panel ? "packed panels" : "sgemm", worst[0], worst[1], worst[2],
+               worst[3]);
+    }
+    nn_panel_enable(1);
+}
+
 static void test_against_direct(void)
 {
     const wcase cases[] = {
@@ -111,17 +128,7 @@ static void test_against_direct(void)
         {5, 2, 2, 16, 24, 3, 50},  {5, 2, 2, 16, 16, 2, 63},  {3, 2, 1, 8, 16, 3, 31},   {4, 2, 1, 8, 8, 2, 40},
         {7, 2, 3, 12, 16, 2, 77},  {13, 2, 6, 4, 8, 2, 60},   {5, 2, 0, 8, 8, 1, 11},    {5, 2, 2, 128, 128, 2, 250},
     };
-    int panels = nn_panel_available();
-    for (int panel = panels; panel >= 0; panel--) {
-        nn_panel_enable(panel);
-        double worst[4] = {0, 0, 0, 0};
-        for (int training = 0; training < 2; training++)
-            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) one_case(&cases[i], training, 1, worst);
-        printf("  products by %s, worst relative error: output %.2e, input gradient %.2e, weight gradient %.2e, "
-               "bias gradient %.2e\n",
-               panel ? "packed panels" : "sgemm", worst[0], worst[1], worst[2], worst[3]);
-    }
-    nn_panel_enable(1);
+    all_cases(cases, sizeof cases / sizeof cases[0], 1);
 }
 
 /* The same reference for the im2col path (Winograd off, and shapes it does
@@ -133,16 +140,7 @@ static void test_im2col(void)
         {1, 1, 0, 16, 24, 2, 50}, {1, 2, 0, 128, 128, 1, 250}, {9, 1, 4, 12, 32, 2, 101}, {5, 3, 2, 8, 16, 3, 40},
         {5, 1, 2, 128, 128, 1, 250}, {7, 1, 3, 12, 128, 1, 1000},
     };
-    for (int panel = nn_panel_available(); panel >= 0; panel--) {
-        nn_panel_enable(panel);
-        double worst[4] = {0, 0, 0, 0};
-        for (int training = 0; training < 2; training++)
-            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) one_case(&cases[i], training, 0, worst);
-        printf("  im2col, products by %s, worst relative error: output %.2e, input gradient %.2e, weight gradient "
-               "%.2e\n",
-               panel ? "packed panels" : "sgemm", worst[0], worst[1], worst[2]);
-    }
-    nn_panel_enable(1);
+    all_cases(cases, sizeof cases / sizeof cases[0], 0);
 }
 
 /* Weights written through a handed-out pointer, even one kept across
