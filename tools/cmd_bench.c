@@ -10,6 +10,7 @@
 #include "ecgx/progress.h"
 
 #include <cblas.h>
+#include <cjson/cJSON.h>
 #include <malloc.h>
 #include <math.h>
 #include <omp.h>
@@ -203,20 +204,21 @@ int cmd_bench(int argc, char **argv)
             if (!fgets(line, sizeof line, p)) line[0] = 0;
             pclose(p);
         }
-        char *a = strstr(line, "\"single_10s_ms\": "), *b = strstr(line, "\"batch64_crops_rec_per_s\": "),
-             *d = strstr(line, "\"train_step_b128_rec_per_s\": "), *w = strstr(line, "\"record_windows_ms\": "),
-             *wl = strstr(line, "\"record_windows_loop_ms\": ");
-        if (a && b && d && w && wl) {
-            ref1 = atof(a + 17);
-            ref64 = atof(b + 27);
-            reft = atof(d + 29);
-            refw = atof(w + 21);
-            refwl = atof(wl + 26);
-            have_ref = 1;
-        } else {
+        /* the reference's one line of JSON */
+        cJSON *r = cJSON_Parse(line);
+        double *dst[5] = {&ref1, &ref64, &reft, &refw, &refwl};
+        const char *keys[5] = {"single_10s_ms", "batch64_crops_rec_per_s", "train_step_b128_rec_per_s",
+                               "record_windows_ms", "record_windows_loop_ms"};
+        have_ref = r != NULL;
+        for (int k = 0; k < 5 && have_ref; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, keys[k]);
+            have_ref = cJSON_IsNumber(v) && v->valuedouble > 0;
+            if (have_ref) *dst[k] = v->valuedouble;
+        }
+        cJSON_Delete(r);
+        if (!have_ref)
             fprintf(stderr, "ecgx bench: the PyTorch reference did not run (bench/torch_bench.py, /usr/bin/python3 "
                             "with torch)\n");
-        }
     }
     if (json) {
         printf("{\"model\":\"resnet1d_wang\",\"threads\":%d,\"sgemm_peak_gflops\":%.1f,"
@@ -226,7 +228,8 @@ int cmd_bench(int argc, char **argv)
                "\"batch64_crops_rec_per_s\":%.1f,\"batch64_gflops\":%.1f,\"batch64_alloc_bytes_per_call\":%ld,"
                "\"train_step_b128_rec_per_s\":%.1f,\"train_gflops\":%.1f,\"peak_rss_mb\":%.1f,"
                "\"executed_gflops\":{\"single\":%.1f,\"batch64\":%.1f,\"train\":%.1f}",
-               T, peak, t1 * 1e3, f1 / t1 / 1e9, alloc1 / 10, tk * 1e3, tw * 1e3, allocw / 10, 64 / t64, f64 / t64 / 1e9, alloc64 / 3, 128 / tt,
+               T, peak, t1 * 1e3, f1 / t1 / 1e9, alloc1 / 10, tk * 1e3, tw * 1e3, allocw / 10, 64 / t64,
+               f64 / t64 / 1e9, alloc64 / 3, 128 / tt,
                ftrain / tt / 1e9, ru.ru_maxrss / 1024.0, e1 / t1 / 1e9, e64 / t64 / 1e9, etrain / tt / 1e9);
         if (have_ref)
             printf(",\"torch\":{\"single_10s_ms\":%.3f,\"record_windows_ms\":%.3f,\"record_windows_loop_ms\":%.3f,"

@@ -196,7 +196,7 @@ int ecgx_model_param_count(const ecgx_model *m);
 /* The tensors may be written through p->data. A model whose trainable
  * weights were handed out so (here or by ecgx_model_flat_params) compares
  * its conv weights with the copy its Winograd/packed forms were made from
- * at every forward pass, which costs about 4 % of a single-record
+ * at every forward pass, which costs about 5 % of a single-record
  * inference; a model only loaded and run skips that. */
 int ecgx_model_param(ecgx_model *m, int i, ecgx_param *p);
 int ecgx_model_param_find(const ecgx_model *m, const char *name); /* index or -1 */

@@ -160,7 +160,8 @@ void nn_conv_wino_fwd_shared(const ecgx_model *m, const nn_layer *L, const float
         float *X = scratch + t * nn_wino_scratch_floats(nb);
         nn_wino_fwd_input(L->wino, &io, x, 0, ntiles, io.cin * t / T, io.cin * (t + 1) / T, V, X);
 #pragma omp barrier
-        nn_wino_fwd_gemm(&io, L->wU, nn_conv_packed(L->wUp), nb, NN_WINO_ALPHA * t / T, NN_WINO_ALPHA * (t + 1) / T, V, M);
+        nn_wino_fwd_gemm(&io, L->wU, nn_conv_packed(L->wUp), nb, NN_WINO_ALPHA * t / T, NN_WINO_ALPHA * (t + 1) / T, V,
+                         M);
 #pragma omp barrier
         nn_wino_fwd_output(L->wino, &io, bias, L->out, 0, 0, ntiles, io.cout * t / T, io.cout * (t + 1) / T, M, X);
     }

@@ -633,7 +633,8 @@ static void layer_fwd_sample(ecgx_model *m, nn_layer *L, int b, float *ws)
     case ECGX_LAYER_CONV1D:
         for (int t0 = 0; t0 < L->l; t0 += NN_CONV_CHUNK) {
             int t1 = t0 + NN_CONV_CHUNK < L->l ? t0 + NN_CONV_CHUNK : L->l;
-            nn_conv_fwd_sample(&L->conv, x, lin, y, L->l, t0, t1, nn_P(m, L->w), nn_conv_packed(L->wpack), nn_P(m, L->b), ws);
+            nn_conv_fwd_sample(&L->conv, x, lin, y, L->l, t0, t1, nn_P(m, L->w), nn_conv_packed(L->wpack), nn_P(m, L->b),
+                               ws);
         }
         break;
     case ECGX_LAYER_BATCHNORM1D:
