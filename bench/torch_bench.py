@@ -1,8 +1,8 @@
 """PyTorch 1.13 (CPU, oneDNN) reference for `ecgx bench`: the same
-measurements on resnet1d_wang, printed as one JSON object. A 10 s record
+measurements on resnet1d_wang (or --arch), printed as one JSON object. A 10 s record
 scored the recipe's way (7 windows of 2.5 s, stride 1.25 s, max) is timed
 with the windows as one batch, and as a loop over the windows.
-usage: torch_bench.py [--threads N] [--quick]"""
+usage: torch_bench.py [--threads N] [--arch NAME] [--quick]"""
 import json
 import os
 import sys
@@ -33,11 +33,12 @@ def main():
     quick = "--quick" in sys.argv
     if "--threads" in sys.argv:
         threads = int(sys.argv[sys.argv.index("--threads") + 1])
+    arch = sys.argv[sys.argv.index("--arch") + 1] if "--arch" in sys.argv else "resnet1d_wang"
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    m = tm.resnet1d_wang(12, 5).eval()
+    m = tm.build(arch, 12, 5).eval()
     mt = min_time = 0.5 if quick else 2.0
-    res = {"torch_version": torch.__version__, "threads": threads}
+    res = {"torch_version": torch.__version__, "threads": threads, "arch": arch}
     with torch.no_grad():
         x1 = torch.randn(1, 12, 1000)
         res["single_10s_ms"] = 1e3 * best_of(lambda: m(x1), 10, mt)
