@@ -221,6 +221,7 @@ void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float 
         for (int b = 0; b < B; b++) {
             const float *xr = x + ((int64_t)b * C + c) * L;
             float *yr = y + ((int64_t)b * C + c) * L;
+#pragma omp simd
             for (int t = 0; t < L; t++) yr[t] = xr[t] * a + sh;
         }
         if (rmean) {
@@ -263,6 +264,12 @@ void nn_bn_bwd(int B, int C, int L, const float *x, const float *dy, const float
             const float *xr = x + ((int64_t)b * C + c) * L;
             const float *dr = dy + ((int64_t)b * C + c) * L;
             float *o = dx + ((int64_t)b * C + c) * L;
+            /* the simd pragmas (here and in nn_bn_train_fwd): the output
+             * may alias the inputs for all GCC knows, so without them it
+             * left these loops scalar; batch norm was a quarter of
+             * xresnet1d50's training step in perf, and the step is now
+             * 1.03-1.07x faster */
+#pragma omp simd
             for (int t = 0; t < L; t++) {
                 float xhat = (xr[t] - mean) * inv;
                 float v = k * (dr[t] - mdy - xhat * mdg);
