@@ -90,8 +90,6 @@ static int eval_regression(ecgx_model *m, const char *model, const nn_model_meta
                            const char *data, const char *split, int json, int quiet, int nboot, int seed)
 {
     double tmean, tsd;
-    if (mm->n_classes != 1)
-        return ecgx_error(ECGX_ERR_FORMAT, "%s: a regression model must have one output, not %d", model, mm->n_classes);
     if (nn_model_target_scale(m, model, &tmean, &tsd) < 0) return -1;
     int *idx = NULL, n = 0;
     if (nn_data_split(d, split, &idx, &n) < 0) return -1;

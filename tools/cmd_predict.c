@@ -57,9 +57,8 @@ int cmd_predict(int argc, char **argv)
     }
     int K = mm.n_classes, rc = EXIT_OK, reg = nn_model_is_regression(m);
     double tmean = 0, tsd = 1;
-    if (reg && (K != 1 || nn_model_target_scale(m, model, &tmean, &tsd) < 0)) {
-        if (K != 1) fprintf(stderr, "ecgx predict: %s: a regression model must have one output, not %d\n", model, K);
-        else cli_fail("predict");
+    if (reg && nn_model_target_scale(m, model, &tmean, &tsd) < 0) {
+        cli_fail("predict");
         ecgx_model_free(m);
         free(recs);
         return EXIT_BAD_INPUT;

@@ -20,6 +20,9 @@ int nn_model_is_regression(const ecgx_model *m)
 
 int nn_model_target_scale(const ecgx_model *m, const char *path, double *mean, double *sd)
 {
+    if (ecgx_model_n_classes(m) != 1)
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: a regression model must have one output, not %d", path,
+                          ecgx_model_n_classes(m));
     const char *a = ecgx_model_meta(m, "target_mean"), *b = ecgx_model_meta(m, "target_sd");
     if (!a || !b)
         return ecgx_error(ECGX_ERR_FORMAT, "%s: regression model without metadata 'target_mean'/'target_sd'", path);

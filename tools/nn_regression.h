@@ -19,7 +19,8 @@ int nn_label_set_is_regression(const char *label_set);
 int nn_model_is_regression(const ecgx_model *m);
 
 /* The standardisation the model was trained with; an error naming the file
- * when the metadata lacks it or it is not usable (sd must be > 0). */
+ * when the model has more than one output, or the metadata lacks the
+ * standardisation or it is not usable (sd must be > 0). */
 int nn_model_target_scale(const ecgx_model *m, const char *path, double *mean, double *sd);
 
 /* One record x [in_channels][n]: the model's raw outputs (n_classes
