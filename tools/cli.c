@@ -2,8 +2,11 @@
 #include "core/strutil.h"
 #include "ecgx/common.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
+
+void cli_json_num(double v) { printf(isfinite(v) ? "%.6f" : "null", v); }
 
 int cli_fail(const char *cmd)
 {

@@ -21,6 +21,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* A number on stdout for JSON: "%.6f", or null when it is not finite (JSON
+ * has no NaN or infinity). */
+void cli_json_num(double v);
+
 /* True when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
 

@@ -82,7 +82,6 @@ static int youden(const float *p, const float *y, int n, int K, double *thr)
     return rc;
 }
 
-static void jnum(double v) { printf(isfinite(v) ? "%.6f" : "null", v); }
 static void jmetric(const char *name, double v, ecgx_interval ci, int first);
 
 /* A regression model on a split: predictions in the target's unit. */
@@ -131,9 +130,9 @@ static int eval_regression(ecgx_model *m, const char *model, const nn_model_meta
             jmetric("pearson_r", res.pearson_r, res.pearson_r_ci, 0);
             jmetric("bias", res.bias, res.bias_ci, 0);
             printf(",\"mae_mean_predictor\":");
-            jnum(mean_mae);
+            cli_json_num(mean_mae);
             printf(",\"target_mean\":");
-            jnum(tmean);
+            cli_json_num(tmean);
             printf(",\"bootstrap\":%d,\"bootstrap_skipped\":%d,\"ci_level\":%g}\n", res.n_bootstrap, res.n_skipped,
                    res.ci_level);
         } else {
@@ -159,11 +158,11 @@ static int eval_regression(ecgx_model *m, const char *model, const nn_model_meta
 static void jmetric(const char *name, double v, ecgx_interval ci, int first)
 {
     printf("%s\"%s\":", first ? "" : ",", name);
-    jnum(v);
+    cli_json_num(v);
     printf(",\"%s_ci\":[", name);
-    jnum(ci.lo);
+    cli_json_num(ci.lo);
     printf(",");
-    jnum(ci.hi);
+    cli_json_num(ci.hi);
     printf("]");
 }
 
@@ -179,13 +178,13 @@ static void print_json(const char *model, const char *data, const char *split, i
                        const double *thr, const char *thr_from, const ecgx_eval_result *r)
 {
     printf("{\"model\":\"%s\",\"data\":\"%s\",\"split\":\"%s\",\"n\":%d,\"macro_auroc\":", model, data, split, n);
-    jnum(r->macro.auroc);
+    cli_json_num(r->macro.auroc);
     printf(",\"macro_auprc\":");
-    jnum(r->macro.auprc);
+    cli_json_num(r->macro.auprc);
     printf(",\"auroc\":{");
     for (int k = 0; k < mm->n_classes; k++) {
         printf("%s\"%s\":", k ? "," : "", mm->classes[k]);
-        jnum(r->classes[k].defined ? r->classes[k].s.auroc : NAN);
+        cli_json_num(r->classes[k].defined ? r->classes[k].s.auroc : NAN);
     }
     printf("},\"bootstrap\":%d,\"ci_level\":%g,\"thresholds_from\":\"%s\",\"macro\":{", r->n_bootstrap, r->ci_level,
            thr_from);
@@ -195,7 +194,7 @@ static void print_json(const char *model, const char *data, const char *split, i
         const ecgx_eval_class *c = &r->classes[k];
         printf("%s\"%s\":{\"n_pos\":%lld,\"n_neg\":%lld,\"threshold\":", k ? "," : "", mm->classes[k],
                (long long)c->n_pos, (long long)c->n_neg);
-        jnum(thr[k]);
+        cli_json_num(thr[k]);
         printf(",");
         jsummary(&c->s);
         printf("}");

@@ -73,7 +73,6 @@ static void val_errors(const float *z, const float *truth, int n, double mean, d
     *rmse = n ? sqrt(q / n) : NAN;
 }
 
-static void json_num(double v) { printf(isfinite(v) ? "%.6f" : "null", v); } /* JSON has no NaN */
 
 static int write_optim(const char *path, const ecgx_optim *o, int epoch)
 {
@@ -423,11 +422,11 @@ int cmd_train(int argc, char **argv)
             printf("{\"model\":\"%s\",\"arch\":\"%s\",\"task\":\"regression\",\"labels\":\"%s\",\"epochs\":%d,"
                    "\"best_epoch\":%d,\"val_mae\":",
                    out, arch, labels, epochs, best_epoch);
-            json_num(best);
+            cli_json_num(best);
             printf(",\"val_rmse\":");
-            json_num(best_rmse);
+            cli_json_num(best_rmse);
             printf(",\"val_mae_mean_predictor\":");
-            json_num(mean_mae);
+            cli_json_num(mean_mae);
             printf(",\"target_mean\":%.6f,\"target_sd\":%.6f,\"n_train\":%d,\"n_val\":%d,"
                    "\"n_unknown_age\":{\"train\":%d,\"val\":%d,\"test\":%d},\"final_loss\":%.6f,"
                    "\"train_seconds\":%.1f,\"peak_rss_mb\":%.1f}\n",
@@ -444,7 +443,7 @@ int cmd_train(int argc, char **argv)
                    out, arch, epochs, best_epoch, best);
             for (int c = 0; c < K; c++) {
                 printf("%s\"%s\":", c ? "," : "", d.classes[c]);
-                printf(isfinite(best_auc[c]) ? "%.6f" : "null", best_auc[c]); /* JSON has no NaN */
+                cli_json_num(best_auc[c]);
             }
             printf("},\"n_train\":%d,\"n_val\":%d,\"final_loss\":%.6f,\"train_seconds\":%.1f,\"peak_rss_mb\":%.1f}\n",
                    ntr, nva, last_loss, t_total, ru.ru_maxrss / 1024.0);
