@@ -29,7 +29,7 @@ int nn_conv_wino_taps(const ecgx_model *m, const nn_conv_shape *s)
     return m->no_winograd || !qualifies(s) ? 0 : taps(s);
 }
 
-void nn_conv_wino_free(nn_layer *L)
+void nn_conv_forms_free(nn_layer *L)
 {
     free(L->wino);
     free(L->wU);
@@ -77,7 +77,7 @@ int nn_conv_prepare(ecgx_model *m, nn_layer *L)
 {
     const nn_conv_shape *s = &L->conv;
     int wino = !m->no_winograd && qualifies(s), pack = nn_panel_available();
-    if ((!wino) != !L->wino) nn_conv_wino_free(L); /* the algorithm changed */
+    if ((!wino) != !L->wino) nn_conv_forms_free(L); /* the algorithm changed */
     if (!wino && !pack) return 0;                     /* im2col on sgemm: W as it is */
     int64_t nw = (int64_t)s->cout * (s->cin / s->groups) * s->k;
     const float *W = nn_P(m, L->w);
@@ -89,7 +89,7 @@ int nn_conv_prepare(ecgx_model *m, nn_layer *L)
     }
     memcpy(L->wsrc, W, sizeof(float) * (size_t)nw);
     if (make_forms(L, W, wino, pack) < 0) {
-        nn_conv_wino_free(L);
+        nn_conv_forms_free(L);
         return ecgx_error(ECGX_ERR_NOMEM, "layer %s: out of memory for its weights' forms", L->name);
     }
     return 0;

@@ -317,7 +317,7 @@ int ecgx_model_create(const char *arch, const ecgx_model_config *cfg, ecgx_model
 void ecgx_model_free(ecgx_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->n_layers; i++) nn_conv_wino_free(&m->layers[i]);
+    for (int i = 0; i < m->n_layers; i++) nn_conv_forms_free(&m->layers[i]);
     free(m->layers);
     free(m->params);
     free(m->pdata);
@@ -1219,14 +1219,15 @@ static double forward_flops(const ecgx_model *m, int length, int executed)
         const nn_layer *L = &m->layers[i];
         int src = L->in[0];
         int cin = src < 0 ? m->in_channels : c[src], lin = src < 0 ? length : l[src];
-        int co = cin, lo = lin;
+        int co = cin, lo = lin, r;
         switch (L->type) {
         case ECGX_LAYER_CONV1D:
             co = L->conv.cout;
             lo = nn_conv_out_len(&L->conv, lin);
-            if (executed && nn_conv_wino_taps(m, &L->conv))
+            r = executed ? nn_conv_wino_taps(m, &L->conv) : 0;
+            if (r) /* 8 products per channel pair per tile of 9 - r outputs */
                 fl += 2.0 * NN_WINO_ALPHA * co * (double)L->conv.cin * L->conv.stride *
-                      ((lo + NN_WINO_ALPHA - nn_conv_wino_taps(m, &L->conv)) / (NN_WINO_ALPHA + 1 - nn_conv_wino_taps(m, &L->conv)));
+                      ((lo + NN_WINO_ALPHA - r) / (NN_WINO_ALPHA + 1 - r));
             else
                 fl += 2.0 * co * lo * (double)(L->conv.cin / L->conv.groups) * L->conv.k;
             break;

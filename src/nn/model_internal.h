@@ -130,7 +130,7 @@ void nn_conv_wino_fwd_shared(const ecgx_model *m, const nn_layer *L, const float
                              float *ws);
 void nn_conv_wino_bwd(const nn_layer *L, const float *x, int lin, int b0, int b1, float *dWp, float *dx,
                       int acc, float *ws);
-void nn_conv_wino_free(nn_layer *L);
+void nn_conv_forms_free(nn_layer *L); /* Winograd's and the packed weights */
 
 /* Builders: return the new layer's index, or a negative status. `in` is a
  * layer index or ECGX_MODEL_INPUT. Names are PyTorch module paths. */

@@ -32,7 +32,7 @@ void nn_panel_enable(int on) { panel_off = !on; }
 #ifdef PANEL_X86
 int nn_panel_available(void)
 {
-    __builtin_cpu_init();
+    /* no __builtin_cpu_init: the runtime's constructor has run by now */
     return !panel_off && __builtin_cpu_supports("avx512f");
 }
 
