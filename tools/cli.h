@@ -25,6 +25,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * has no NaN or infinity). */
 void cli_json_num(double v);
 
+/* A decision threshold as text: 3 decimals, more where 3 would round it to
+ * 0 or 1 (0.9996 is "0.9996", not "1.000"), at most 9 significant digits. */
+void cli_fmt_threshold(double t, char *buf, size_t n);
+
 /* True when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
 

@@ -105,6 +105,7 @@ static int print_json(const ecgx_dataset *ds, const summary *s)
         cJSON_AddNumberToObject(o, "indexed", si.n_indexed);
         cJSON_AddNumberToObject(o, "missing", si.n_missing);
         cJSON_AddNumberToObject(o, "used", si.n_used);
+        cJSON_AddNumberToObject(o, "unused_no_label", si.n_unlabeled);
         cJSON *sp = cJSON_AddObjectToObject(o, "splits");
         int counts[3] = {0};
         for (int i = 0; i < ecgx_dataset_size(ds); i++) {
@@ -162,6 +163,14 @@ static void print_text(const ecgx_dataset *ds, const summary *s)
         ecgx_dataset_source_info(ds, f, &si);
         printf("folder %s: %s, labels %s, unit %s; %d records indexed, %d listed but absent, %d used\n", si.dir,
                si.kind, si.label_set, si.unit[0] ? si.unit : "?", si.n_indexed, si.n_missing, si.n_used);
+        /* say why the others are not used, so that a silent drop cannot pass for a small folder */
+        if (si.n_unlabeled > 0)
+            printf("  unused: %d record%s without a value of the label set '%s' (dropped as the PTB-XL benchmark does; "
+                   "--keep-unlabeled keeps them)\n",
+                   si.n_unlabeled, si.n_unlabeled == 1 ? "" : "s", si.label_set);
+        if (si.n_missing > 0)
+            printf("  unused: %d record%s listed whose signal files are absent\n", si.n_missing,
+                   si.n_missing == 1 ? "" : "s");
         printf("  cache: %s%s%s\n", si.cache_status, si.cache_path[0] ? " " : "", si.cache_path);
     }
     printf("%-12s %7s %7s %7s  %s\n", "class", "train", "val", "test", "");

@@ -2,9 +2,10 @@
  * (sliding windows, max, as in training): per-class and macro AUROC and
  * AUPRC, sensitivity and specificity at per-class thresholds, bootstrap
  * intervals — all from the eval module (ecgx_eval_multilabel). Thresholds:
- * the model's own (metadata "thresholds"), else Youden's on the data's
- * validation split; --store-thresholds writes Youden's on --split val into
- * the model file. A regression model (ecgx train --labels age): MAE, RMSE,
+ * the model's own (ecgx_model_thresholds), else chosen on the data's
+ * validation split by --threshold-rule (f1 by default, ecgx_eval_choose_thresholds);
+ * --thresholds overrides; --store-thresholds writes those chosen on --split
+ * val into the model file. A regression model (ecgx train --labels age): MAE, RMSE,
  * R^2 and Pearson's r of the predicted age (mean over windows) with
  * bootstrap intervals (ecgx_eval_regression_metrics), beside the MAE of
  * predicting the training mean. */
@@ -24,14 +25,19 @@
 static void usage(FILE *o)
 {
     fprintf(o, "usage: ecgx eval --model MODEL.safetensors --data DIR[,DIR...] [--split val] [--json]\n"
+               "                 [--thresholds model|val|X|CLASS:X,...] [--threshold-rule f1|youden|sensitivity:S]\n"
                "                 [--bootstrap N] [--seed S] [--store-thresholds]\n"
                "  --split train|val|test|all|fold:N   (default val)\n"
+               "  --thresholds SPEC    model: the model's own (metadata 'thresholds'); val: chosen on the\n"
+               "                       data's val split by --threshold-rule; X: one threshold for every class;\n"
+               "                       CLASS:X,...: one per class. Default: model when it holds them, else val\n"
+               "  --threshold-rule R   f1 (default: maximal F1), youden (sensitivity + specificity - 1), or\n"
+               "                       sensitivity:S (the highest threshold whose sensitivity >= S)\n"
                "  --bootstrap N        resamples for the 95 %% intervals (default 1000, 0: none)\n"
-               "  --store-thresholds   with --split val: write each class's Youden threshold into\n"
-               "                       the model's metadata ('thresholds'), atomically\n"
-               "Per-class and macro AUROC and AUPRC, sensitivity and specificity at thresholds chosen\n"
-               "on validation (the model's stored 'thresholds', else Youden on the val split), with\n"
-               "bootstrap 95 %% intervals; records scored by sliding windows (max) after the model's\n"
+               "  --store-thresholds   with --split val: write each class's threshold chosen by\n"
+               "                       --threshold-rule into the model's metadata, atomically\n"
+               "Per-class and macro AUROC and AUPRC, sensitivity and specificity at per-class thresholds,\n"
+               "with bootstrap 95 %% intervals; records scored by sliding windows (max) after the model's\n"
                "preprocessing; classes matched to the model's by name.\n"
                "A regression model (trained with --labels age): MAE, RMSE, R^2 and Pearson's r of the\n"
                "predicted age in years (the mean over the windows) with bootstrap intervals, and the\n"
@@ -68,17 +74,55 @@ static int score_split(ecgx_model *m, const nn_model_meta *mm, const nn_data *d,
     return rc;
 }
 
-/* Youden thresholds per class on scores of a split; NAN for undefined classes. */
-static int youden(const float *p, const float *y, int n, int K, double *thr)
+/* Thresholds per class chosen by a rule on scores of a split (the eval
+ * module's ecgx_eval_choose_thresholds); NaN for classes it cannot decide. */
+static int choose(const float *p, const float *y, int n, int K, ecgx_threshold_rule rule, double target, double *thr)
 {
-    ecgx_eval_options o;
-    ecgx_eval_options_default(&o);
-    o.rule = ECGX_THRESHOLD_YOUDEN;
-    o.n_bootstrap = 0;
-    ecgx_eval_result *r = NULL;
-    int rc = nn_eval(p, y, n, K, &o, &r);
-    for (int k = 0; k < K; k++) thr[k] = !rc && r->classes[k].defined ? r->classes[k].s.at.threshold : NAN;
-    ecgx_eval_result_free(r);
+    size_t nk = (size_t)n * (size_t)K;
+    double *s = malloc(sizeof(double) * (nk + 1));
+    uint8_t *l = malloc(nk + 1);
+    int rc = !s || !l ? ecgx_error(ECGX_ERR_NOMEM, "eval: out of memory") : 0;
+    for (size_t i = 0; i < nk && !rc; i++) {
+        s[i] = p[i];
+        l[i] = y[i] > 0.5f;
+    }
+    if (!rc) rc = ecgx_eval_choose_thresholds(s, l, n, K, rule, target, thr, NULL);
+    free(s);
+    free(l);
+    return rc;
+}
+
+/* --thresholds X or CLASS:X,...: every class must get one in [0, 1]. */
+static int parse_thresholds(const char *spec, const nn_model_meta *mm, double *thr)
+{
+    char *end;
+    double v = strtod(spec, &end);
+    if (end != spec && !*end) {
+        if (!(v >= 0 && v <= 1)) return ecgx_error(ECGX_ERR_RANGE, "--thresholds %s: must be in [0, 1]", spec);
+        for (int k = 0; k < mm->n_classes; k++) thr[k] = v;
+        return 0;
+    }
+    for (int k = 0; k < mm->n_classes; k++) thr[k] = NAN;
+    char *copy = strdup(spec), *save = NULL;
+    int rc = copy ? 0 : ecgx_error(ECGX_ERR_NOMEM, "eval: out of memory");
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        int k = -1;
+        if (colon) *colon = 0;
+        for (int c = 0; colon && c < mm->n_classes; c++)
+            if (!strcmp(mm->classes[c], tok)) k = c;
+        if (!colon || k < 0) {
+            rc = ecgx_error(ECGX_ERR_ARG, "--thresholds: '%s' is not CLASS:X with a class of the model", tok);
+            break;
+        }
+        v = strtod(colon + 1, &end);
+        if (end == colon + 1 || *end || !(v >= 0 && v <= 1))
+            rc = ecgx_error(ECGX_ERR_RANGE, "--thresholds %s:%s: must be in [0, 1]", tok, colon + 1);
+        thr[k] = v;
+    }
+    free(copy);
+    for (int k = 0; k < mm->n_classes && !rc; k++)
+        if (isnan(thr[k])) rc = ecgx_error(ECGX_ERR_ARG, "--thresholds: no threshold for class %s", mm->classes[k]);
     return rc;
 }
 
@@ -192,9 +236,8 @@ static void print_json(const char *model, const char *data, const char *split, i
     printf("},\"classes\":{");
     for (int k = 0; k < mm->n_classes; k++) {
         const ecgx_eval_class *c = &r->classes[k];
-        printf("%s\"%s\":{\"n_pos\":%lld,\"n_neg\":%lld,\"threshold\":", k ? "," : "", mm->classes[k],
-               (long long)c->n_pos, (long long)c->n_neg);
-        cli_json_num(thr[k]);
+        printf("%s\"%s\":{\"n_pos\":%lld,\"n_neg\":%lld,\"threshold\":%.9g", k ? "," : "", mm->classes[k],
+               (long long)c->n_pos, (long long)c->n_neg, thr[k]);
         printf(",");
         jsummary(&c->s);
         printf("}");
@@ -202,43 +245,65 @@ static void print_json(const char *model, const char *data, const char *split, i
     printf("}}\n");
 }
 
+/* "0.940 [0.921, 0.960]", or "0.940" without bootstrap intervals (no "[nan, nan]"). */
+static const char *cell(char *buf, size_t n, double v, ecgx_interval ci, int nboot)
+{
+    if (nboot > 0 && isfinite(ci.lo) && isfinite(ci.hi)) snprintf(buf, n, "%.3f [%.3f, %.3f]", v, ci.lo, ci.hi);
+    else if (nboot > 0 && isfinite(v)) snprintf(buf, n, "%.3f [n/a]", v);
+    else if (isfinite(v)) snprintf(buf, n, "%.3f", v);
+    else snprintf(buf, n, "n/a");
+    return buf;
+}
+
 static void print_text(const char *model, const char *data, const char *split, int n, const nn_model_meta *mm,
                        const double *thr, const char *thr_from, const ecgx_eval_result *r)
 {
-    printf("%s on %s (%s, %d records): macro AUROC %.4f [%.4f, %.4f], macro AUPRC %.4f [%.4f, %.4f]\n", model, data,
-           split, n, r->macro.auroc, r->macro.auroc_ci.lo, r->macro.auroc_ci.hi, r->macro.auprc, r->macro.auprc_ci.lo,
-           r->macro.auprc_ci.hi);
-    printf("thresholds: %s; intervals: %g %% bootstrap, %d resamples\n", thr_from, 100 * r->ci_level, r->n_bootstrap);
-    printf("  %-8s %6s %6s  %-17s %-17s %9s  %-17s %-17s\n", "class", "pos", "neg", "AUROC", "AUPRC", "threshold",
-           "sensitivity", "specificity");
+    char a[64], b[64], c4[64], d4[64], t[32];
+    printf("%s on %s (%s, %d records): macro AUROC %.4f", model, data, split, n, r->macro.auroc);
+    if (r->n_bootstrap > 0) printf(" [%.4f, %.4f]", r->macro.auroc_ci.lo, r->macro.auroc_ci.hi);
+    printf(", macro AUPRC %.4f", r->macro.auprc);
+    if (r->n_bootstrap > 0) printf(" [%.4f, %.4f]", r->macro.auprc_ci.lo, r->macro.auprc_ci.hi);
+    printf("\n");
+    if (r->n_bootstrap > 0)
+        printf("thresholds: %s; intervals: %g %% bootstrap, %d resamples\n", thr_from, 100 * r->ci_level, r->n_bootstrap);
+    else
+        printf("thresholds: %s; no intervals (--bootstrap 0)\n", thr_from);
+    /* every cell is formatted first, then padded to the widest it can be, so the columns line up */
+    int w = r->n_bootstrap > 0 ? 20 : 11, cw = 8; /* 11: "sensitivity" */
+    for (int k = 0; k < mm->n_classes; k++) {
+        int l = (int)strlen(mm->classes[k]);
+        if (l > cw) cw = l;
+    }
+    printf("  %-*s %6s %6s  %-*s  %-*s  %9s  %-*s  %s\n", cw, "class", "pos", "neg", w, "AUROC", w, "AUPRC",
+           "threshold", w, "sensitivity", "specificity");
     for (int k = 0; k < mm->n_classes; k++) {
         const ecgx_eval_class *c = &r->classes[k];
         const ecgx_eval_summary *s = &c->s;
-        printf("  %-8s %6lld %6lld  %.3f [%.3f,%.3f] %.3f [%.3f,%.3f] %9.3f  %.3f [%.3f,%.3f] %.3f [%.3f,%.3f]\n",
-               mm->classes[k], (long long)c->n_pos, (long long)c->n_neg, s->auroc, s->auroc_ci.lo, s->auroc_ci.hi,
-               s->auprc, s->auprc_ci.lo, s->auprc_ci.hi, thr[k], s->at.sensitivity, s->sensitivity_ci.lo,
-               s->sensitivity_ci.hi, s->at.specificity, s->specificity_ci.lo, s->specificity_ci.hi);
+        cli_fmt_threshold(thr[k], t, sizeof t);
+        printf("  %-*s %6lld %6lld  %-*s  %-*s  %9s  %-*s  %s\n", cw, mm->classes[k], (long long)c->n_pos,
+               (long long)c->n_neg, w, cell(a, sizeof a, s->auroc, s->auroc_ci, r->n_bootstrap), w,
+               cell(b, sizeof b, s->auprc, s->auprc_ci, r->n_bootstrap), t, w,
+               cell(c4, sizeof c4, s->at.sensitivity, s->sensitivity_ci, r->n_bootstrap),
+               cell(d4, sizeof d4, s->at.specificity, s->specificity_ci, r->n_bootstrap));
     }
 }
 
-static int store_thresholds(ecgx_model *m, const char *path, const nn_model_meta *mm, const double *thr)
+static int store_thresholds(ecgx_model *m, const char *path, const nn_model_meta *mm, const double *thr,
+                            const char *rule, int n_val)
 {
-    char buf[64 * 96] = "";
-    size_t k = 0;
-    for (int c = 0; c < mm->n_classes && k < sizeof buf; c++) {
+    for (int c = 0; c < mm->n_classes; c++)
         if (!isfinite(thr[c]))
-            return ecgx_error(ECGX_ERR_RANGE, "%s: class %s has no positive or no negative in the val split: no threshold",
+            return ecgx_error(ECGX_ERR_RANGE, "%s: class %s has no positive (or, for youden, no negative) in the val split: no threshold",
                               path, mm->classes[c]);
-        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s:%.6g", c ? "," : "", mm->classes[c], thr[c]);
-    }
-    int rc = ecgx_model_set_meta(m, "thresholds", buf);
-    if (!rc) rc = ecgx_model_set_meta(m, "thresholds_rule", "youden on the validation split");
+    char desc[160];
+    snprintf(desc, sizeof desc, "%s on the validation split, %d records", rule, n_val);
+    int rc = ecgx_model_set_thresholds(m, thr, desc);
     return rc ? rc : ecgx_model_save(m, path);
 }
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL, *split = "val";
+    const char *model = NULL, *data = NULL, *split = "val", *thr_spec = NULL, *rule_spec = "f1";
     int json = 0, quiet = 0, store = 0, nboot = 1000, seed = 1;
     for (int i = 1; i < argc; i++) {
         int r, err = 0;
@@ -248,6 +313,8 @@ int cmd_eval(int argc, char **argv)
         if (!strcmp(argv[i], "--store-thresholds")) { store = 1; continue; }
         if ((r = cli_opt("eval", argc, argv, &i, "--model", &model)) || (r = cli_opt("eval", argc, argv, &i, "--data", &data)) ||
             (r = cli_opt("eval", argc, argv, &i, "--split", &split)) ||
+            (r = cli_opt("eval", argc, argv, &i, "--thresholds", &thr_spec)) ||
+            (r = cli_opt("eval", argc, argv, &i, "--threshold-rule", &rule_spec)) ||
             (r = cli_opt_int("eval", argc, argv, &i, "--bootstrap", &nboot, &err)) ||
             (r = cli_opt_int("eval", argc, argv, &i, "--seed", &seed, &err))) {
             if (r < 0 || err) return EXIT_USAGE;
@@ -258,6 +325,11 @@ int cmd_eval(int argc, char **argv)
     if (!model || !data) return cli_usage_error("eval", "needs --model and --data");
     if (nboot < 0 || nboot > 100000) return cli_usage_error("eval", "--bootstrap %d: must be 0..100000", nboot);
     if (store && strcmp(split, "val")) return cli_usage_error("eval", "--store-thresholds chooses them on --split val");
+    ecgx_threshold_rule rule;
+    double target;
+    if (ecgx_threshold_spec_parse(rule_spec, &rule, &target) < 0) return cli_usage_error("eval", "%s", ecgx_last_error());
+    if (store && thr_spec && strcmp(thr_spec, "val"))
+        return cli_usage_error("eval", "--store-thresholds stores thresholds chosen on val; --thresholds %s contradicts it", thr_spec);
     ecgx_model *m = NULL;
     nn_model_meta mm;
     if (ecgx_model_load(model, &m) < 0 || nn_model_meta_read(m, model, &mm) < 0) {
@@ -302,22 +374,56 @@ int cmd_eval(int argc, char **argv)
         return rc;
     }
     if (score_split(m, &mm, &d, split, quiet || json, &p, &y, &n) < 0) rc = cli_fail("eval");
-    if (!rc && (store || !nn_model_thresholds(m, &mm, thr))) {
+    char rule_text[64], thr_text[200];
+    ecgx_threshold_spec_format(rule, target, rule_text, sizeof rule_text);
+    const char *stored_rule = NULL;
+    int from_val = store || (thr_spec && !strcmp(thr_spec, "val"));
+    if (!rc && thr_spec && strcmp(thr_spec, "val") && strcmp(thr_spec, "model")) {
+        if (parse_thresholds(thr_spec, &mm, thr) < 0) rc = cli_usage_error("eval", "%s", ecgx_last_error());
+        thr_from = "--thresholds";
+    } else if (!rc && !from_val) {
+        if (ecgx_model_thresholds(m, thr, &stored_rule)) {
+            snprintf(thr_text, sizeof thr_text, "the model's (%s)", stored_rule ? stored_rule : "rule not stated");
+            thr_from = thr_text;
+        } else if (thr_spec) { /* --thresholds model */
+            fprintf(stderr, "ecgx eval: %s: the model holds no threshold for every class (metadata 'thresholds')\n", model);
+            rc = EXIT_BAD_INPUT;
+        } else {
+            from_val = 1;
+        }
+    }
+    int nv = 0;
+    if (!rc && from_val) {
         if (!strcmp(split, "val")) {
-            if (youden(p, y, n, K, thr) < 0) rc = cli_fail("eval");
+            nv = n;
+            if (choose(p, y, n, K, rule, target, thr) < 0) rc = cli_fail("eval");
         } else {
             float *vp = NULL, *vy = NULL;
-            int nv = 0;
-            if (score_split(m, &mm, &d, "val", quiet || json, &vp, &vy, &nv) < 0 || youden(vp, vy, nv, K, thr) < 0)
+            int *vidx = NULL;
+            if (nn_data_split(&d, "val", &vidx, &nv) == 0 && nv == 0) {
+                fprintf(stderr, "ecgx eval: %s: the model holds no thresholds and %s has no validation records to choose "
+                        "them on; pass --thresholds X or CLASS:X,... (or store them with ecgx eval --split val --store-thresholds)\n",
+                        model, data);
+                rc = EXIT_BAD_INPUT;
+            } else if (score_split(m, &mm, &d, "val", quiet || json, &vp, &vy, &nv) < 0 ||
+                       choose(vp, vy, nv, K, rule, target, thr) < 0) {
                 rc = cli_fail("eval");
+            }
+            free(vidx);
             free(vp);
             free(vy);
         }
-        thr_from = "youden on the val split";
+        snprintf(thr_text, sizeof thr_text, "%s on the val split (%d records)", rule_text, nv);
+        thr_from = thr_text;
     }
-    for (int k = 0; k < K; k++)
-        if (!isfinite(thr[k])) thr[k] = 0.5;
-    if (!rc && store && store_thresholds(m, model, &mm, thr) < 0) rc = cli_fail("eval");
+    if (!rc && store && store_thresholds(m, model, &mm, thr, rule_text, nv) < 0) rc = cli_fail("eval");
+    /* a class the val split cannot decide (no positive there): 0.5, and said so */
+    for (int k = 0; k < K && !rc; k++)
+        if (!isfinite(thr[k])) {
+            thr[k] = 0.5;
+            fprintf(stderr, "ecgx eval: class %s: no threshold could be chosen on the val split (no positive there); using 0.5\n",
+                    mm.classes[k]);
+        }
     if (!rc) {
         ecgx_eval_options o;
         ecgx_eval_options_default(&o);

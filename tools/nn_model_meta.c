@@ -34,42 +34,10 @@ int nn_model_meta_read(const ecgx_model *m, const char *path, nn_model_meta *mm)
     return 0;
 }
 
-/* Per-class thresholds from the model's metadata: "thresholds" as
- * "CD:0.31,MI:0.2" or as plain numbers in class order, or one key
- * "threshold_<CLASS>" per class. Returns 1 when every class got one. */
+/* The library's reading (ecgx_model_thresholds); kept for the commands
+ * that take the class list from nn_model_meta. */
 int nn_model_thresholds(const ecgx_model *m, const nn_model_meta *mm, double *thr)
 {
-    int got = 0;
-    for (int k = 0; k < mm->n_classes; k++) thr[k] = NAN;
-    const char *all = ecgx_model_meta(m, "thresholds");
-    if (all) {
-        char *copy = strdup(all), *save = NULL;
-        int idx = 0;
-        for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save), idx++) {
-            char *colon = strchr(tok, ':');
-            char *end;
-            if (colon) {
-                *colon = 0;
-                double v = strtod(colon + 1, &end);
-                for (int k = 0; k < mm->n_classes; k++)
-                    if (!strcmp(mm->classes[k], tok) && end != colon + 1) thr[k] = v;
-            } else if (idx < mm->n_classes) {
-                double v = strtod(tok, &end);
-                if (end != tok) thr[idx] = v;
-            }
-        }
-        free(copy);
-    }
-    for (int k = 0; k < mm->n_classes; k++) {
-        char key[96];
-        snprintf(key, sizeof key, "threshold_%s", mm->classes[k]);
-        const char *v = ecgx_model_meta(m, key);
-        if (v) {
-            char *end;
-            double d = strtod(v, &end);
-            if (end != v) thr[k] = d;
-        }
-    }
-    for (int k = 0; k < mm->n_classes; k++) got += isfinite(thr[k]) && thr[k] >= 0 && thr[k] <= 1;
-    return got == mm->n_classes;
+    (void)mm;
+    return ecgx_model_thresholds(m, thr, NULL) == 1;
 }

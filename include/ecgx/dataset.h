@@ -108,6 +108,9 @@ typedef struct ecgx_dataset_source {
     int n_indexed;            /* records listed whose files exist */
     int n_missing;            /* records listed whose files are absent */
     int n_used;               /* records of this folder in the dataset */
+    int n_unlabeled;          /* indexed records left out for having no value of the label set
+                               * (n_indexed = n_used + n_unlabeled; a labels.csv with a single
+                               * class column is a binary task: its 0 rows are used) */
     const char *cache_path;   /* attached cache file, "" when none */
     const char *cache_status; /* "none", "attached", or why a cache was not used */
 } ecgx_dataset_source;

@@ -60,6 +60,20 @@ int ecgx_eval_choose_threshold(const double *score, const uint8_t *label, int64_
 /* "fixed", "youden", "f1", "sensitivity"; -1 when unknown. */
 int ecgx_threshold_rule_parse(const char *s);
 const char *ecgx_threshold_rule_name(ecgx_threshold_rule rule);
+/* A rule as the command line spells it: "f1", "youden", or
+ * "sensitivity:0.9" (the target after the colon; "sensitivity" alone
+ * means 0.9). Error naming the text when it is none of these. */
+int ecgx_threshold_spec_parse(const char *s, ecgx_threshold_rule *rule, double *target);
+/* The spec back as text ("f1", "youden", "sensitivity:0.9"). */
+void ecgx_threshold_spec_format(ecgx_threshold_rule rule, double target, char *buf, size_t n);
+
+/* One threshold per class of n records × n_classes (row-major scores and
+ * labels), each chosen by ecgx_eval_choose_threshold. thr[c] is NaN for a
+ * class the rule cannot decide (no positive; for Youden also no negative);
+ * *n_chosen (may be NULL) counts the others. Not an error: a validation
+ * split may lack a rare class. */
+int ecgx_eval_choose_thresholds(const double *scores, const uint8_t *labels, int64_t n, int n_classes,
+                                ecgx_threshold_rule rule, double target, double *thr, int *n_chosen);
 
 /* ---- DeLong's test for two correlated AUROCs (same records, same labels) ----
  * The O(n log n) algorithm of Sun & Xu (2014). */

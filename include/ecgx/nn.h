@@ -118,6 +118,18 @@ int ecgx_model_save(const ecgx_model *m, const char *path);
 const char *ecgx_model_meta(const ecgx_model *m, const char *key); /* NULL if absent */
 int ecgx_model_set_meta(ecgx_model *m, const char *key, const char *value);
 
+/* Per-class decision thresholds in the metadata: "thresholds" =
+ * "CD:0.0991,HYP:0.0532,..." (names as in "classes", else class0..; plain
+ * numbers in class order are accepted too, as are older "threshold_<CLASS>"
+ * keys) and "thresholds_rule" saying how they were chosen ("f1 on the
+ * validation split, 250 records"). ecgx_model_thresholds fills thr
+ * [n_classes] (NaN where a class has none) and returns 1 when every class
+ * has one in [0, 1], 0 when not (the model holds no usable thresholds);
+ * *rule (may be NULL) receives "thresholds_rule" or NULL. */
+int ecgx_model_thresholds(const ecgx_model *m, double *thr, const char **rule);
+/* Store thr [n_classes] (each finite, in [0, 1]) and the rule's description. */
+int ecgx_model_set_thresholds(ecgx_model *m, const double *thr, const char *rule);
+
 const char *ecgx_model_arch(const ecgx_model *m);
 int ecgx_model_in_channels(const ecgx_model *m);
 int ecgx_model_n_classes(const ecgx_model *m);

@@ -84,8 +84,12 @@ static int unknown_value(const char *v)
     return !*v || !strcasecmp_ascii(v, "nan") || !strcasecmp_ascii(v, "unknown");
 }
 
-/* Read the comment lines of one header into e. */
-static int read_header(const char *path, ds_entry *e, char *unit, size_t unit_n)
+/* Read the comment lines of one header into e. A '#Dx' value that is not a
+ * SNOMED CT code is remembered in *bad (the first one, "path:line: 'x'"),
+ * not yet an error: the folder may not be a Challenge folder at all.
+ * *has_dx is set when the header has a '#Dx' line of codes. */
+static int read_header(const char *path, ds_entry *e, char *unit, size_t unit_n, char *bad, size_t bad_n,
+                       int *has_dx)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) return ecgx_error(ECGX_ERR_IO, "%s: cannot open", path);
@@ -126,10 +130,10 @@ static int read_header(const char *path, ds_entry *e, char *unit, size_t unit_n)
                 int64_t v;
                 if (!*code) continue;
                 if (ecgx_parse_i64(code, &v) || v <= 0) {
-                    rc = ecgx_error(ECGX_ERR_FORMAT, "%s:%d: field '#Dx': '%s' is not a SNOMED CT code",
-                                    path, lineno, code);
-                    break;
+                    if (!bad[0]) snprintf(bad, bad_n, "%s:%d: field '#Dx': '%s' is not a SNOMED CT code", path, lineno, code);
+                    continue;
                 }
+                *has_dx = 1;
                 rc = ds_entry_add_label(e, code);
             }
         }
@@ -144,6 +148,8 @@ int ds_challenge_read(ds_source *src)
     int rc = collect(src->dir, "", 1, &names);
     if (rc == 0) qsort(names.items, (size_t)names.n, sizeof *names.items, cmp_str);
     uint64_t fp = DS_FNV_INIT;
+    char bad[4400] = "";
+    int n_dx = 0;
     for (int i = 0; rc == 0 && i < names.n; i++) {
         const char *rel = names.items[i];
         uint64_t h = fp;
@@ -162,7 +168,16 @@ int ds_challenge_read(ds_source *src)
         e->fold = ds_hash_fold(stem);
         e->split = ds_split_of_fold(e->fold);
         snprintf(hea, sizeof hea, "%s/%s.hea", src->dir, rel);
-        rc = read_header(hea, e, src->unit, sizeof src->unit);
+        int has_dx = 0;
+        rc = read_header(hea, e, src->unit, sizeof src->unit, bad, sizeof bad, &has_dx);
+        n_dx += has_dx;
+    }
+    /* no header names a SNOMED CT code: plain WFDB records (LUDB, MIT-BIH,
+     * ecgx synth's own '#Dx: normal'), not a damaged Challenge folder */
+    if (rc == 0 && n_dx == 0) {
+        src->kind = DS_WFDB; /* (no label was added: only codes are) */
+    } else if (rc == 0 && bad[0]) {
+        rc = ecgx_error(ECGX_ERR_FORMAT, "%s", bad);
     }
     for (int i = 0; i < names.n; i++) free(names.items[i]);
     free(names.items);

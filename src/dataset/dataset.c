@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const kind_names[] = {"", "ptbxl", "labels-csv", "challenge"};
+static const char *const kind_names[] = {"", "ptbxl", "labels-csv", "challenge", "wfdb"};
 
 void ecgx_dataset_options_init(ecgx_dataset_options *opt)
 {
@@ -98,13 +98,26 @@ static int read_source(ds_source *src, int set, int mixed_kinds)
                               src->dir, ds_set_name(set));
         src->set = set == SET_DEFAULT ? SET_SUPERDIAGNOSTIC : set;
         return ds_ptbxl_read(src, src->set);
-    case DS_CHALLENGE:
+    case DS_CHALLENGE: {
+        /* the headers say whether this is a Challenge folder (a '#Dx' line
+         * of SNOMED CT codes) or plain WFDB records (the kind becomes DS_WFDB) */
+        int rc = ds_challenge_read(src);
+        if (rc) return rc;
+        if (src->kind == DS_WFDB && set != SET_SEX && set != SET_AGE)
+            return ecgx_error(ECGX_ERR_ARG,
+                              "%s: WFDB records without labels, not a Challenge folder (no header has a '#Dx' line "
+                              "of SNOMED CT codes): %s%s%s; give labels in a CSV (labels.csv in the folder, or "
+                              "--labels-file)",
+                              src->dir, set == SET_DEFAULT ? "" : "label set '", set == SET_DEFAULT ? "" : ds_set_name(set),
+                              set == SET_DEFAULT ? "only the sets sex and age can be read from it"
+                                                 : "' is not available (only sex and age)");
         if (set != SET_DEFAULT && set != SET_DX && set != SET_SEX && set != SET_AGE)
             return ecgx_error(ECGX_ERR_ARG,
                               "%s: label set '%s' is not available in a Challenge folder (dx, sex, age)",
                               src->dir, ds_set_name(set));
         src->set = set == SET_DEFAULT ? SET_DX : set;
-        return ds_challenge_read(src);
+        return 0;
+    }
     case DS_LABELS_CSV: {
         int provides = SET_LABELS;
         int rc = ds_labels_csv_read(src, set, &provides);
@@ -336,7 +349,13 @@ int ecgx_dataset_open(const char *dirs, const ecgx_dataset_options *opt_in, ecgx
         ds_source *src = &ds->sources[s];
         for (int i = 0; i < src->n_entries; i++) {
             const ds_entry *e = &src->entries[i];
-            if (!opt.keep_unlabeled && !entry_has_value(ds, e)) continue;
+            /* A labels.csv with one class column is a binary task: its 0 rows
+             * are labelled negatives, not records without a label. */
+            int binary = src->kind == DS_LABELS_CSV && src->n_declared == 1 && ds->set != SET_SEX && ds->set != SET_AGE;
+            if (!opt.keep_unlabeled && !binary && !entry_has_value(ds, e)) {
+                src->n_unlabeled++;
+                continue;
+            }
             ds_rec *r = &ds->recs[ds->n];
             r->source = s;
             r->entry = i;
@@ -471,6 +490,7 @@ int ecgx_dataset_source_info(const ecgx_dataset *ds, int s, ecgx_dataset_source 
     info->n_indexed = src->n_entries;
     info->n_missing = src->n_missing;
     info->n_used = src->n_used;
+    info->n_unlabeled = src->n_unlabeled;
     info->cache_path = src->cache_path;
     info->cache_status = src->cache_status;
     return 0;

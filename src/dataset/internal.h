@@ -7,7 +7,10 @@
 
 #include <stdint.h>
 
-enum ds_kind { DS_PTBXL = 1, DS_LABELS_CSV, DS_CHALLENGE };
+/* DS_WFDB: a folder of WFDB records found by their headers, none of which
+ * carries a Challenge '#Dx' line of SNOMED CT codes (LUDB, MIT-BIH, ecgx
+ * synth records): no labels of its own, and not called a Challenge folder. */
+enum ds_kind { DS_PTBXL = 1, DS_LABELS_CSV, DS_CHALLENGE, DS_WFDB };
 
 /* Label sets. SEX and AGE come from demographics, the others from labels. */
 enum ds_set {
@@ -41,6 +44,7 @@ typedef struct ds_source {
     int n_entries, cap_entries;
     int n_missing;
     int n_used;
+    int n_unlabeled;      /* indexed but left out: no value for the label set */
     char **declared;      /* classes a labels.csv declares (its columns), even if never positive */
     int n_declared;
     uint64_t fingerprint; /* metadata and record files: names, sizes, mtimes */

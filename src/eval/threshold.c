@@ -3,7 +3,9 @@
 #include "core/strutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static double ratio(double a, double b) { return b > 0 ? a / b : NAN; }
 
@@ -89,4 +91,64 @@ int ecgx_threshold_rule_parse(const char *s)
 const char *ecgx_threshold_rule_name(ecgx_threshold_rule rule)
 {
     return (unsigned)rule < 4 ? rule_names[rule] : "unknown";
+}
+
+int ecgx_threshold_spec_parse(const char *s, ecgx_threshold_rule *rule, double *target)
+{
+    const char *colon = s ? strchr(s, ':') : NULL;
+    char name[32];
+    size_t len = colon ? (size_t)(colon - s) : (s ? strlen(s) : 0);
+    if (!s || len >= sizeof name) return ecgx_error(ECGX_ERR_ARG, "threshold rule '%s': use f1, youden or sensitivity:S", s ? s : "");
+    memcpy(name, s, len);
+    name[len] = 0;
+    int r = ecgx_threshold_rule_parse(name);
+    if (r != ECGX_THRESHOLD_F1 && r != ECGX_THRESHOLD_YOUDEN && r != ECGX_THRESHOLD_SENSITIVITY)
+        return ecgx_error(ECGX_ERR_ARG, "threshold rule '%s': use f1, youden or sensitivity:S", s);
+    double t = r == ECGX_THRESHOLD_SENSITIVITY ? 0.9 : 0;
+    if (colon && (r != ECGX_THRESHOLD_SENSITIVITY || ecgx_parse_double(colon + 1, &t) || !(t > 0 && t <= 1)))
+        return ecgx_error(ECGX_ERR_ARG, "threshold rule '%s': %s", s,
+                          r == ECGX_THRESHOLD_SENSITIVITY ? "the target sensitivity must be in (0, 1]"
+                                                          : "only sensitivity takes a value");
+    *rule = (ecgx_threshold_rule)r;
+    *target = t;
+    return 0;
+}
+
+void ecgx_threshold_spec_format(ecgx_threshold_rule rule, double target, char *buf, size_t n)
+{
+    if (rule == ECGX_THRESHOLD_SENSITIVITY) snprintf(buf, n, "sensitivity:%g", target);
+    else snprintf(buf, n, "%s", ecgx_threshold_rule_name(rule));
+}
+
+int ecgx_eval_choose_thresholds(const double *scores, const uint8_t *labels, int64_t n, int n_classes,
+                                ecgx_threshold_rule rule, double target, double *thr, int *n_chosen)
+{
+    if (n_classes < 1 || n < 1 || !scores || !labels || !thr)
+        return ecgx_error(ECGX_ERR_ARG, "threshold choice: need records and classes (n = %lld, classes = %d)",
+                          (long long)n, n_classes);
+    double *s = malloc(sizeof(double) * (size_t)n);
+    uint8_t *y = malloc((size_t)n);
+    if (!s || !y) {
+        free(s);
+        free(y);
+        return ecgx_error(ECGX_ERR_NOMEM, "threshold choice: out of memory");
+    }
+    int rc = 0, chosen = 0;
+    for (int c = 0; c < n_classes && !rc; c++) {
+        int64_t pos = 0;
+        for (int64_t i = 0; i < n; i++) {
+            s[i] = scores[i * n_classes + c];
+            y[i] = labels[i * n_classes + c];
+            pos += y[i] != 0;
+        }
+        thr[c] = NAN;
+        /* a class this data cannot decide keeps NaN; only bad input is an error */
+        if (pos == 0 || (rule == ECGX_THRESHOLD_YOUDEN && pos == n)) continue;
+        rc = ecgx_eval_choose_threshold(s, y, n, rule, target, &thr[c]);
+        chosen += rc == 0;
+    }
+    free(s);
+    free(y);
+    if (n_chosen) *n_chosen = chosen;
+    return rc;
 }
