@@ -106,15 +106,21 @@ static void test_resume(void)
     snprintf(args, sizeof args, "eval --model %s --data %s --split val --json --quiet", a, dir);
     CHECK(run(args, out, sizeof out) == 0);
     CHECK(strstr(out, "\"macro_auroc\":") != NULL && strstr(out, "\"macro_auprc\":") != NULL);
-    CHECK(strstr(out, "\"thresholds_from\":\"youden on the val split\"") != NULL);
+    /* train stored F1 thresholds chosen on the validation split, and eval uses them */
+    CHECK_MSG(strstr(out, "\"thresholds_from\":\"the model's (f1 on the validation split, 72 records)\"") != NULL, "%s", out);
+    /* a finished run leaves no checkpoint behind */
+    snprintf(ck, sizeof ck, "%s.ckpt", a);
+    CHECK(access(ck, F_OK) != 0);
+    snprintf(ck, sizeof ck, "%s.ckpt", b);
+    CHECK(access(ck, F_OK) != 0);
     /* thresholds stored in the model are used by the next eval */
-    snprintf(args, sizeof args, "eval --model %s --data %s --split val --store-thresholds --bootstrap 20 --quiet", a, dir);
+    snprintf(args, sizeof args, "eval --model %s --data %s --split val --store-thresholds --threshold-rule youden --bootstrap 20 --quiet", a, dir);
     int st = run(args, out, sizeof out);
     CHECK_MSG(st == 0 || (st == 1 && strstr(out, "no threshold")), "%s", out);
     if (st == 0) {
         snprintf(args, sizeof args, "eval --model %s --data %s --split val --json --quiet --bootstrap 20", a, dir);
         CHECK(run(args, out, sizeof out) == 0);
-        CHECK_MSG(strstr(out, "\"thresholds_from\":\"the model's metadata\"") != NULL, "%s", out);
+        CHECK_MSG(strstr(out, "\"thresholds_from\":\"the model's (youden on the validation split, 72 records)\"") != NULL, "%s", out);
     }
     snprintf(args, sizeof args, "eval --model %s --data %s --split test --store-thresholds", a, dir);
     CHECK(run(args, out, sizeof out) == 2);

@@ -30,6 +30,39 @@ int cli_fail(const char *cmd)
     return EXIT_BAD_INPUT;
 }
 
+/* Whether msg starts with prefix (len n) followed by ": ". */
+static int starts_with_name(const char *msg, const char *prefix, size_t n)
+{
+    return n > 0 && strncmp(msg, prefix, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ';
+}
+
+const char *cli_file_message(const char *path, const char *msg, char *buf, size_t n)
+{
+    if (!path || !*path) return msg;
+    size_t plen = strlen(path);
+    /* about the path itself, or a file beside it (path.hea, path.dat): as it is */
+    if (strncmp(msg, path, plen) == 0 && (msg[plen] == ':' || (msg[plen] == '.' && strchr(msg + plen, ':')))) return msg;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    /* the record's name as the library gives it: without .hea/.csv/.mat/.dat */
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && (!strcmp(dot, ".hea") || !strcmp(dot, ".csv") || !strcmp(dot, ".mat") || !strcmp(dot, ".dat"))
+                      ? (size_t)(dot - base)
+                      : strlen(base);
+    const char *rest = msg;
+    if (starts_with_name(msg, base, strlen(base))) rest = msg + strlen(base) + 2;
+    else if (starts_with_name(msg, base, stem)) rest = msg + stem + 2;
+    snprintf(buf, n, "%s: %s", path, *rest ? rest : "failed");
+    return buf;
+}
+
+int cli_fail_file(const char *cmd, const char *path)
+{
+    char buf[2048];
+    fprintf(stderr, "ecgx %s: %s\n", cmd, cli_file_message(path, ecgx_last_error(), buf, sizeof buf));
+    return EXIT_BAD_INPUT;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -39,6 +72,23 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see 'ecgx %s --help')\n", cmd);
     return EXIT_USAGE;
+}
+
+int cli_check_int(const char *cmd, const char *opt, long long v, long long lo, long long hi)
+{
+    if (v >= lo && v <= hi) return 0;
+    if (hi == CLI_NO_MAX) return cli_usage_error(cmd, "%s %lld: must be >= %lld", opt, v, lo);
+    return cli_usage_error(cmd, "%s %lld: must be in %lld..%lld", opt, v, lo, hi);
+}
+
+int cli_check_double(const char *cmd, const char *opt, double v, double lo, double hi, int open)
+{
+    int lo_ok = (open & CLI_LO_OPEN) ? v > lo : v >= lo, hi_ok = (open & CLI_HI_OPEN) ? v < hi : v <= hi;
+    if (lo_ok && hi_ok) return 0;
+    if (isinf(hi)) return cli_usage_error(cmd, "%s %g: must be %s %g", opt, v, (open & CLI_LO_OPEN) ? ">" : ">=", lo);
+    if (isinf(lo)) return cli_usage_error(cmd, "%s %g: must be %s %g", opt, v, (open & CLI_HI_OPEN) ? "<" : "<=", hi);
+    return cli_usage_error(cmd, "%s %g: must be in %c%g, %g%c", opt, v, (open & CLI_LO_OPEN) ? '(' : '[', lo, hi,
+                           (open & CLI_HI_OPEN) ? ')' : ']');
 }
 
 int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }

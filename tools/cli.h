@@ -14,6 +14,18 @@
 
 /* Print "ecgx <cmd>: <library error>" and return EXIT_BAD_INPUT. */
 int cli_fail(const char *cmd);
+/* Print "ecgx <cmd>: <path>: <library error>" naming the file once: the
+ * library's messages usually start with the file or record name already
+ * ("101: needs the 12 standard leads"), and a caller that prefixes the path
+ * gave "101: 101: ...". A message that starts with the path (or a file
+ * beside it, "<path>.hea: ...") is printed as it is; a leading "<record
+ * name>: " is replaced by the path.
+ * Returns EXIT_BAD_INPUT. */
+int cli_fail_file(const char *cmd, const char *path);
+/* The message msg about path as cli_fail_file prints it (after "ecgx <cmd>: "):
+ * msg itself or buf. */
+const char *cli_file_message(const char *path, const char *msg, char *buf, size_t n);
+
 /* Print "ecgx <cmd>: <message>" and a hint to use --help; return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -28,6 +40,17 @@ void cli_json_num(double v);
 /* A decision threshold as text: 3 decimals, more where 3 would round it to
  * 0 or 1 (0.9996 is "0.9996", not "1.000"), at most 9 significant digits. */
 void cli_fmt_threshold(double t, char *buf, size_t n);
+
+/* Range checks of option values, with one message form for every command:
+ * "ecgx train: --epochs 0: must be >= 1", "--fs 5: must be in [10, 10000]".
+ * 0 when v is in range; otherwise the usage error is printed and EXIT_USAGE
+ * returned. CLI_NO_MAX: no upper bound; for doubles -INFINITY / INFINITY,
+ * and CLI_LO_OPEN / CLI_HI_OPEN make a bound exclusive (NaN never passes). */
+#define CLI_NO_MAX 0x7fffffffffffffffLL
+#define CLI_LO_OPEN 1
+#define CLI_HI_OPEN 2
+int cli_check_int(const char *cmd, const char *opt, long long v, long long lo, long long hi);
+int cli_check_double(const char *cmd, const char *opt, double v, double lo, double hi, int open);
 
 /* True when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);

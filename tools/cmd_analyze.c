@@ -111,7 +111,7 @@ int cmd_analyze(int argc, char **argv)
             continue;
         }
         if ((r = cli_opt_int(cmd, argc, argv, &i, "--limit", &limit, &err))) {
-            if (err || limit < 0) return err ? EXIT_USAGE : cli_usage_error(cmd, "--limit must be >= 0");
+            if (err || cli_check_int(cmd, "--limit", limit, 0, CLI_NO_MAX)) return EXIT_USAGE;
             continue;
         }
         if ((r = xai_cli_option(cmd, argc, argv, &i, &o, &target))) {

@@ -50,7 +50,7 @@ int cmd_compare(int argc, char **argv)
         return cli_usage_error("compare", "unknown argument '%s'", argv[i]);
     }
     if (!pa || !pb || !pt) return cli_usage_error("compare", "--a, --b and --truth are required");
-    if (nboot < 0 || nboot > 100000) return cli_usage_error("compare", "--bootstrap %d is outside 0..100000", nboot);
+    if (cli_check_int("compare", "--bootstrap", nboot, 0, 100000)) return EXIT_USAGE;
 
     int rc = EXIT_BAD_INPUT;
     ecgx_eval_table *ta = NULL, *tb = NULL, *tt = NULL;

@@ -3,6 +3,7 @@
 #include "core/strutil.h"
 #include "ecgx/io.h"
 
+#include <math.h>
 #include <string.h>
 
 static void help(FILE *out)
@@ -34,12 +35,12 @@ int cmd_convert(int argc, char **argv)
         if (cli_is_help(argv[i])) { help(stdout); return EXIT_OK; }
         if ((r = cli_opt_double("convert", argc, argv, &i, "--fs", &fs, &err)) != 0) {
             if (r < 0) return EXIT_USAGE;
-            if (!(fs > 0)) return cli_usage_error("convert", "--fs must be positive");
+            if (cli_check_double("convert", "--fs", fs, 0, 1e6, CLI_LO_OPEN)) return EXIT_USAGE;
             continue;
         }
         if ((r = cli_opt_double("convert", argc, argv, &i, "--gain", &gain, &err)) != 0) {
             if (r < 0) return EXIT_USAGE;
-            if (!(gain > 0)) return cli_usage_error("convert", "--gain must be positive");
+            if (cli_check_double("convert", "--gain", gain, 0, INFINITY, CLI_LO_OPEN)) return EXIT_USAGE;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("convert", "unknown option '%s'", argv[i]);

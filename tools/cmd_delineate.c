@@ -63,7 +63,7 @@ int cmd_delineate(int argc, char **argv)
     if (ecgx_record_read_ex(path, fs, &rec, NULL) < 0) return cli_fail("delineate");
     ecgx_fiducials *f;
     if (ecgx_delineate(rec, NULL, 0, &f) < 0) {
-        fprintf(stderr, "ecgx delineate: %s: %s\n", path, ecgx_last_error());
+        cli_fail_file("delineate", path);
         ecgx_record_free(rec);
         return EXIT_BAD_INPUT;
     }

@@ -323,7 +323,7 @@ int cmd_eval(int argc, char **argv)
         return cli_usage_error("eval", "unknown argument '%s'", argv[i]);
     }
     if (!model || !data) return cli_usage_error("eval", "needs --model and --data");
-    if (nboot < 0 || nboot > 100000) return cli_usage_error("eval", "--bootstrap %d: must be 0..100000", nboot);
+    if (cli_check_int("eval", "--bootstrap", nboot, 0, 100000)) return EXIT_USAGE;
     if (store && strcmp(split, "val")) return cli_usage_error("eval", "--store-thresholds chooses them on --split val");
     ecgx_threshold_rule rule;
     double target;

@@ -221,7 +221,7 @@ int cmd_explain(int argc, char **argv)
     if (rc >= 0) rc = xai_cli_explain(m, rec_path, rec, &o, &e);
     if (rc < 0) {
         if (!e.rec) ecgx_record_free(rec);
-        fprintf(stderr, "ecgx %s: %s: %s\n", cmd, rec_path, ecgx_last_error());
+        cli_fail_file(cmd, rec_path);
         ecgx_model_free(m);
         return EXIT_BAD_INPUT;
     }

@@ -131,8 +131,8 @@ int cmd_features(int argc, char **argv)
     int failed = 0;
     for (int i = 0; i < recs.n; i++)
         if (errors[i]) {
-            if (strstr(errors[i], recs.v[i])) fprintf(stderr, "ecgx features: %s\n", errors[i]); /* names the file already */
-            else fprintf(stderr, "ecgx features: %s: %s\n", recs.v[i], errors[i]);
+            char mb[2048];
+            fprintf(stderr, "ecgx features: %s\n", cli_file_message(recs.v[i], errors[i], mb, sizeof mb));
             failed++;
         }
 

@@ -97,7 +97,7 @@ int cmd_info(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0) { json = 1; continue; }
         if ((r = cli_opt_double("info", argc, argv, &i, "--fs", &fs, &err)) != 0) {
             if (r < 0) return EXIT_USAGE;
-            if (!(fs > 0)) return cli_usage_error("info", "--fs must be positive");
+            if (cli_check_double("info", "--fs", fs, 0, 1e6, CLI_LO_OPEN)) return EXIT_USAGE;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("info", "unknown option '%s'", argv[i]);

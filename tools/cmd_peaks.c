@@ -48,7 +48,7 @@ int cmd_peaks(int argc, char **argv)
     int64_t *pk = NULL;
     int np = 0;
     if (ecgx_qrs_detect(rec, lead, &pk, &np) < 0) {
-        fprintf(stderr, "ecgx peaks: %s: %s\n", path, ecgx_last_error());
+        cli_fail_file("peaks", path);
         ecgx_record_free(rec);
         return EXIT_BAD_INPUT;
     }

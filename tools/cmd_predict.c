@@ -3,7 +3,8 @@
  * (max over windows). A record at another rate than the model's is
  * resampled, and the command says so on stderr. A regression model (ecgx
  * train --labels age) gives its target in years instead, the MEAN over the
- * same windows (see nn_regression.h). */
+ * same windows (see nn_regression.h). A class whose probability reaches the
+ * model's stored threshold (ecgx_model_thresholds) is marked positive. */
 #include "cli.h"
 #include "ecgx/nn.h"
 #include "ecgx/io.h"
@@ -15,9 +16,13 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: ecgx predict --model MODEL.safetensors RECORD... [--csv|--json]\n"
-               "Probability of each class for each record (WFDB header path, with or without .hea),\n"
-               "preprocessed as the model was trained and scored by sliding windows (max).\n"
+    fprintf(o, "usage: ecgx predict --model MODEL.safetensors RECORD... [--fs HZ] [--csv|--json]\n"
+               "Probability of each class for each record (WFDB header path, with or without .hea,\n"
+               "Challenge .mat, or CSV with --fs), preprocessed as the model was trained and scored by\n"
+               "sliding windows (max). A class at or above the model's own threshold (metadata\n"
+               "'thresholds', chosen on validation data when the model was trained) is marked '*'\n"
+               "(JSON: \"positive\" and \"thresholds\"); without stored thresholds nothing is marked.\n"
+               "  --fs HZ   sampling rate of CSV records\n"
                "A regression model (trained with --labels age) prints the predicted age in years\n"
                "instead: the mean of the windows' outputs, in the unit the model was trained on.\n");
 }
@@ -25,7 +30,8 @@ static void usage(FILE *o)
 int cmd_predict(int argc, char **argv)
 {
     const char *model = NULL;
-    int csv = 0, json = 0, nrec = 0;
+    int csv = 0, json = 0, nrec = 0, err = 0;
+    double csv_fs = 0;
     const char **recs = calloc((size_t)argc + 1, sizeof(char *));
     for (int i = 1; i < argc; i++) {
         int r;
@@ -34,6 +40,8 @@ int cmd_predict(int argc, char **argv)
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if ((r = cli_opt("predict", argc, argv, &i, "--model", &model)) != 0) {
             if (r < 0) { free(recs); return EXIT_USAGE; }
+        } else if ((r = cli_opt_double("predict", argc, argv, &i, "--fs", &csv_fs, &err)) != 0) {
+            if (r < 0 || cli_check_double("predict", "--fs", csv_fs, 0, 1e6, CLI_LO_OPEN)) { free(recs); return EXIT_USAGE; }
         } else if (argv[i][0] == '-' && argv[i][1]) {
             free(recs);
             return cli_usage_error("predict", "unknown option '%s'", argv[i]);
@@ -66,6 +74,11 @@ int cmd_predict(int argc, char **argv)
     const char *unit = ecgx_model_meta(m, "target_unit");
     if (!unit) unit = "";
     float *p = malloc(sizeof(float) * K);
+    double thr[64];
+    const char *thr_rule = NULL;
+    int has_thr = !reg && ecgx_model_thresholds(m, thr, &thr_rule);
+    if (has_thr && !csv && !json)
+        printf("(* = at or above the model's threshold; %s)\n", thr_rule ? thr_rule : "rule not stated");
     if (csv) {
         printf("record");
         for (int k = 0; k < K; k++) printf(",%s", mm.classes[k]);
@@ -77,8 +90,9 @@ int cmd_predict(int argc, char **argv)
         int n = 0;
         ecgx_record *rec = NULL;
         char note[256];
-        if (ecgx_record_read(recs[r], &rec) < 0 || ecgx_model_prepare_record(m, rec, ECGX_PREPARE_STRICT, &x, &n, NULL, note, sizeof note) < 0) {
-            fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], ecgx_last_error());
+        if (ecgx_record_read_ex(recs[r], csv_fs, &rec, NULL) < 0 ||
+            ecgx_model_prepare_record(m, rec, ECGX_PREPARE_STRICT, &x, &n, NULL, note, sizeof note) < 0) {
+            cli_fail_file("predict", recs[r]);
             ecgx_record_free(rec);
             rc = EXIT_BAD_INPUT;
             break;
@@ -88,7 +102,7 @@ int cmd_predict(int argc, char **argv)
         if (note[0]) fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], note);
         if ((reg ? nn_predict_windows_mean(m, x, n, mm.window, mm.stride, p)
                  : ecgx_model_predict_windows(m, x, n, mm.window, mm.stride, p, NULL)) < 0) {
-            fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], ecgx_last_error());
+            cli_fail_file("predict", recs[r]);
             free(x);
             rc = EXIT_BAD_INPUT;
             break;
@@ -109,10 +123,22 @@ int cmd_predict(int argc, char **argv)
             printf("%s{\"record\":\"%s\",\"fs\":%g,\"resampled\":%s,\"probabilities\":{", r ? "," : "", recs[r], fs_in,
                    fs_in != mm.fs ? "true" : "false");
             for (int k = 0; k < K; k++) printf("%s\"%s\":%.6f", k ? "," : "", mm.classes[k], p[k]);
-            printf("}}");
+            printf("}");
+            if (has_thr) {
+                printf(",\"thresholds\":{");
+                for (int k = 0; k < K; k++) printf("%s\"%s\":%.9g", k ? "," : "", mm.classes[k], thr[k]);
+                printf("},\"positive\":[");
+                for (int k = 0, first = 1; k < K; k++)
+                    if (p[k] >= thr[k]) {
+                        printf("%s\"%s\"", first ? "" : ",", mm.classes[k]);
+                        first = 0;
+                    }
+                printf("]");
+            }
+            printf("}");
         } else {
             printf("%s:", recs[r]);
-            for (int k = 0; k < K; k++) printf(" %s %.3f", mm.classes[k], p[k]);
+            for (int k = 0; k < K; k++) printf(" %s %.3f%s", mm.classes[k], p[k], has_thr && p[k] >= thr[k] ? "*" : "");
             printf("\n");
         }
     }

@@ -89,7 +89,7 @@ int cmd_render(int argc, char **argv)
         else if ((o.rhythm_lead = ecgx_lead_std_index(rhythm)) < 0)
             return cli_usage_error("render", "--rhythm '%s' is not a standard lead", rhythm);
     }
-    if (level < -1 || level > 9) return cli_usage_error("render", "--png-level %d is outside -1..9", level);
+    if (cli_check_int("render", "--png-level", level, -1, 9)) return EXIT_USAGE;
     o.dpi = dpi;
     o.speed_mm_s = speed;
     o.gain_mm_mv = gain;
@@ -128,7 +128,13 @@ int cmd_render(int argc, char **argv)
         o.header.qtc_ms = ecgx_features_get(feat, "QTcB_Global");
         o.header.axis_deg = ecgx_features_get(feat, "QRS_axis_Global");
     }
-    if (ecgx_render_ecg(rec, &o, fmt, &fig) || ecgx_figure_write(fig, out, level)) {
+    if (ecgx_render_ecg(rec, &o, fmt, &fig)) {
+        const char *msg = ecgx_last_error();
+        if (!strncmp(msg, "render: ", 8)) msg += 8;
+        fprintf(stderr, "ecgx render: %s: %s\n", in, msg); /* about the record and the options, not the output */
+        goto done;
+    }
+    if (ecgx_figure_write(fig, out, level)) {
         fprintf(stderr, "ecgx render: %s: %s\n", out, ecgx_last_error());
         goto done;
     }

@@ -256,8 +256,8 @@ int cmd_report(int argc, char **argv)
     }
     if (!model || !path || !out) return cli_usage_error("report", "needs --model M, a record and -o FILE");
     if (from_model && isfinite(threshold)) return cli_usage_error("report", "--threshold and --thresholds-from-model exclude each other");
-    if (!isnan(threshold) && !(threshold >= 0 && threshold <= 1)) return cli_usage_error("report", "--threshold must be in [0, 1]");
-    if (steps < 1) return cli_usage_error("report", "--steps must be >= 1");
+    if (!isnan(threshold) && cli_check_double("report", "--threshold", threshold, 0, 1, 0)) return EXIT_USAGE;
+    if (cli_check_int("report", "--steps", steps, 1, CLI_NO_MAX)) return EXIT_USAGE;
     int mid = ecgx_xai_method_from_name(method);
     if (mid < 0) return cli_usage_error("report", "unknown method '%s'", method);
 

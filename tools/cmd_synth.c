@@ -172,12 +172,12 @@ int cmd_synth(int argc, char **argv)
     if (seed != -1 && !(seed >= 0 && seed <= 9007199254740992.0 && seed == floor(seed)))
         return cli_usage_error("synth", "--seed must be a whole number in 0..2^53");
     if (seed >= 0) o.seed = (uint64_t)seed;
-    if (n < 0) return cli_usage_error("synth", "--n must be positive");
+    if (cli_check_int("synth", "--n", n, 0, CLI_NO_MAX)) return EXIT_USAGE;
     if (o.pl_freq != 50 && o.pl_freq != 60) return cli_usage_error("synth", "--powerline must be 50 or 60");
     if (noise && noise_level(noise, &o) < 0)
         return cli_usage_error("synth", "--noise '%s': use none, low, medium or high", noise);
     if (!isnan(hrv)) {
-        if (hrv < 0) return cli_usage_error("synth", "--hrv must be >= 0");
+        if (cli_check_double("synth", "--hrv", hrv, 0, INFINITY, 0)) return EXIT_USAGE;
         o.hr_std = hrv > 0 ? hrv : -1;
     }
     if (!isnan(snr)) {

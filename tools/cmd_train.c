@@ -5,12 +5,20 @@
  * macro AUROC over sliding windows (2.5 s, stride 1.25 s, max) and the best
  * epoch's weights are what -o receives. A checkpoint after every epoch
  * (<out>.ckpt + <out>.ckpt.optim) lets --resume continue after a kill,
- * losing at most the epoch that was running.
+ * losing at most the epoch that was running; a finished run removes them
+ * (--keep-checkpoints keeps them). At the end, per-class decision
+ * thresholds are chosen on the validation split's predictions of the best
+ * epoch (--threshold-rule, F1-optimal by default; the eval module's
+ * ecgx_eval_choose_thresholds) and stored in the model
+ * (ecgx_model_set_thresholds). A run that cannot learn (a class without
+ * positives or without negatives in training, or no epoch that improved
+ * on validation) is an error, not a model.
  * --labels age is a regression: one output trained with MSE on the age
  * standardised by the training split's mean and SD (stored in the model),
  * records of unknown age left out, the epoch with the lowest validation MAE
  * kept (windows aggregated by their mean; see nn_regression.h). */
 #include "cli.h"
+#include "ecgx/eval.h"
 #include "ecgx/nn.h"
 #include "ecgx/outfile.h"
 #include "ecgx/progress.h"
@@ -146,6 +154,64 @@ __attribute__((format(printf, 3, 4))) static void meta_printf(ecgx_model *m, con
     ecgx_model_set_meta(m, key, v);
 }
 
+/* The batch size nearest to `batch` (not above it, at least half of it)
+ * that divides n, so that no record is left out; `batch` when none does. */
+static int best_batch(int n, int batch)
+{
+    for (int b = batch; b >= batch / 2 && b >= 2; b--)
+        if (n % b == 0) return b;
+    int steps = (n + batch - 1) / batch; /* else the even split: ceil(n / steps) leaves the fewest out */
+    return (n + steps - 1) / steps;
+}
+
+/* Decision thresholds for the finished model (the best epoch's, in `out`):
+ * its validation predictions, a threshold per class by `rule`
+ * (ecgx_eval_choose_thresholds), stored in the file. No validation split or
+ * a class without a positive there: nothing stored, and said so (not an
+ * error: the model is still the best one). */
+static int store_thresholds(const char *out, const nn_data *d, const int *va, int nva, int win, int stride,
+                            ecgx_threshold_rule rule, double target, int quiet, double *thr, char *desc, size_t desc_n)
+{
+    int K = d->n_classes, rc = 0;
+    char rule_text[64];
+    ecgx_threshold_spec_format(rule, target, rule_text, sizeof rule_text);
+    if (nva == 0) {
+        if (!quiet) fprintf(stderr, "ecgx train: no validation split: no decision thresholds stored in %s\n", out);
+        return 0;
+    }
+    ecgx_model *m = NULL;
+    float *p = malloc(sizeof(float) * (size_t)nva * K);
+    double *s = malloc(sizeof(double) * (size_t)nva * K);
+    uint8_t *y = malloc((size_t)nva * K);
+    if (!p || !s || !y) rc = ecgx_error(ECGX_ERR_NOMEM, "thresholds: out of memory");
+    if (!rc) rc = ecgx_model_load(out, &m);
+    if (!rc) rc = predict_set(m, d, va, nva, win, stride, p);
+    int chosen = 0;
+    for (int i = 0; i < nva && !rc; i++)
+        for (int c = 0; c < K; c++) {
+            s[(size_t)i * K + c] = p[(size_t)i * K + c];
+            y[(size_t)i * K + c] = d->y[(size_t)va[i] * K + c] > 0.5f;
+        }
+    if (!rc) rc = ecgx_eval_choose_thresholds(s, y, nva, K, rule, target, thr, &chosen);
+    if (!rc && chosen < K) {
+        for (int c = 0; c < K && !quiet; c++)
+            if (!isfinite(thr[c]))
+                fprintf(stderr, "ecgx train: class %s: no threshold can be chosen on the validation split (no positive%s "
+                        "there): no decision thresholds stored in %s (ecgx eval --thresholds sets them at evaluation)\n",
+                        d->classes[c], rule == ECGX_THRESHOLD_YOUDEN ? " or no negative" : "", out);
+    } else if (!rc) {
+        snprintf(desc, desc_n, "%s on the validation split, %d records", rule_text, nva);
+        rc = ecgx_model_set_thresholds(m, thr, desc);
+        if (!rc) rc = ecgx_model_save(m, out);
+        if (rc) desc[0] = 0;
+    }
+    ecgx_model_free(m);
+    free(p);
+    free(s);
+    free(y);
+    return rc;
+}
+
 static void usage(FILE *o)
 {
     fprintf(o,
@@ -162,7 +228,10 @@ static void usage(FILE *o)
             "  --fs HZ             100 (the model's rate; records are resampled to it)\n"
             "  --window S          2.5 (seconds per training crop and test window; stride is half)\n"
             "  --seed N            1\n"
+            "  --threshold-rule R  how the per-class decision thresholds stored in the model are chosen on\n"
+            "                      the validation split: f1 (default), youden, sensitivity:S\n"
             "  --resume            continue from MODEL.safetensors.ckpt (written after every epoch)\n"
+            "  --keep-checkpoints  keep MODEL.safetensors.ckpt and .ckpt.optim after a finished run\n"
             "  --export-data DIR   write the preprocessed tensors there (for tools/torch_train.py) and stop\n"
             "  --json              print a JSON summary at the end\n"
             "  --quiet             no progress output\n");
@@ -171,12 +240,14 @@ static void usage(FILE *o)
 int cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *out = NULL, *labels = "superdiagnostic", *arch = "resnet1d_wang", *export = NULL;
-    int epochs = 50, batch = 128, seed = 1, resume = 0, json = 0, quiet = 0, err = 0;
+    const char *rule_spec = "f1";
+    int epochs = 50, batch = 128, seed = 1, resume = 0, json = 0, quiet = 0, err = 0, keep_ckpt = 0;
     double lr = 1e-2, wd = 1e-2, fs = 100, window_s = 2.5;
     for (int i = 1; i < argc; i++) {
         int r = 0;
         if (cli_is_help(argv[i])) { usage(stdout); return EXIT_OK; }
         if (!strcmp(argv[i], "--resume")) { resume = 1; continue; }
+        if (!strcmp(argv[i], "--keep-checkpoints")) { keep_ckpt = 1; continue; }
         if (!strcmp(argv[i], "--json")) { json = 1; continue; }
         if (!strcmp(argv[i], "--quiet")) { quiet = 1; continue; }
         if ((r = cli_opt("train", argc, argv, &i, "--data", &data)) ||
@@ -184,6 +255,7 @@ int cmd_train(int argc, char **argv)
             (r = cli_opt("train", argc, argv, &i, "--out", &out)) ||
             (r = cli_opt("train", argc, argv, &i, "--labels", &labels)) ||
             (r = cli_opt("train", argc, argv, &i, "--arch", &arch)) ||
+            (r = cli_opt("train", argc, argv, &i, "--threshold-rule", &rule_spec)) ||
             (r = cli_opt("train", argc, argv, &i, "--export-data", &export)) ||
             (r = cli_opt_int("train", argc, argv, &i, "--epochs", &epochs, &err)) ||
             (r = cli_opt_int("train", argc, argv, &i, "--batch", &batch, &err)) ||
@@ -199,14 +271,18 @@ int cmd_train(int argc, char **argv)
     }
     if (!data) return cli_usage_error("train", "--data is required");
     if (!out && !export) return cli_usage_error("train", "-o MODEL.safetensors is required");
-    if (epochs < 1 || epochs > 100000 || batch < 2 || batch > 65536 || !(lr > 0) || !(wd >= 0) || !(fs >= 10 && fs <= 10000) ||
-        !(window_s > 0.1 && window_s < 600))
-        return cli_usage_error("train", "an option is out of range");
+    if (cli_check_int("train", "--epochs", epochs, 1, 100000) || cli_check_int("train", "--batch", batch, 2, 65536) ||
+        cli_check_double("train", "--lr", lr, 0, INFINITY, CLI_LO_OPEN) || cli_check_double("train", "--wd", wd, 0, INFINITY, 0) ||
+        cli_check_double("train", "--fs", fs, 10, 10000, 0) || cli_check_double("train", "--window", window_s, 0.1, 600, CLI_LO_OPEN | CLI_HI_OPEN))
+        return EXIT_USAGE;
     int win = (int)lrint(window_s * fs), stride = win / 2;
+    ecgx_threshold_rule rule;
+    double rule_target;
+    if (ecgx_threshold_spec_parse(rule_spec, &rule, &rule_target) < 0) return cli_usage_error("train", "%s", ecgx_last_error());
 
     nn_data d;
     double t0 = ecgx_now();
-    if (!quiet) fprintf(stderr, "ecgx train: loading %s (%s, %g Hz)\n", data, labels, fs);
+    if (!quiet) fprintf(stderr, "ecgx train: loading %s at %g Hz\n", data, fs);
     if (nn_data_load(data, labels, fs, win, quiet, &d) < 0) return cli_fail("train");
     if (export) {
         int rc = export_data(export, &d);
@@ -226,9 +302,18 @@ int cmd_train(int argc, char **argv)
                 "for an unknown age: %d train, %d val, %d test\n",
                 d.n, ntr, nva, d.n_skipped, d.classes[0], ecgx_now() - t0, d.n_no_target[0], d.n_no_target[1],
                 d.n_no_target[2]);
-    else if (!quiet)
-        fprintf(stderr, "ecgx train: %d records (%d train, %d val, %d skipped), %d classes, loaded in %.1f s\n", d.n,
-                ntr, nva, d.n_skipped, K, ecgx_now() - t0);
+    else if (!quiet) {
+        /* the set the labels really are (a labels.csv of other classes is not "superdiagnostic") */
+        char names[512] = "";
+        for (int c = 0; c < K; c++) {
+            size_t l = strlen(names);
+            if (l > sizeof names - 80) { snprintf(names + l, sizeof names - l, ", ..."); break; }
+            snprintf(names + l, sizeof names - l, "%s%s", c ? ", " : "", d.classes[c]);
+        }
+        fprintf(stderr, "ecgx train: %d records (%d train, %d val, %d skipped), label set %s: %d class%s (%s)%s, loaded in %.1f s\n",
+                d.n, ntr, nva, d.n_skipped, d.label_set, K, K == 1 ? "" : "es", names,
+                K == 1 ? ", a binary task" : "", ecgx_now() - t0);
+    }
     if (ntr < batch) {
         nn_data_free(&d);
         free(tr);
@@ -236,7 +321,30 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "ecgx train: %s: %d training records, fewer than one batch of %d\n", data, ntr, batch);
         return EXIT_BAD_INPUT;
     }
+    /* a class with no positive (or no negative) in training has nothing to
+     * learn: the run would end with "best epoch -1" and a useless model */
+    for (int c = 0; c < K && !reg; c++) {
+        int pos = 0;
+        for (int i = 0; i < ntr; i++) pos += d.y[(size_t)tr[i] * K + c] > 0.5f;
+        if (pos == 0 || pos == ntr) {
+            fprintf(stderr, "ecgx train: %s: class %s has %s in the training split (%d records): nothing to learn%s\n", data,
+                    d.classes[c], pos == 0 ? "no positive" : "no negative", ntr,
+                    pos == ntr && K == 1 ? " (a one-column labels.csv is a binary task: give its negatives as 0 rows)" : "");
+            nn_data_free(&d);
+            free(tr);
+            free(va);
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if (!quiet && ntr % batch)
+        fprintf(stderr,
+                "ecgx train: warning: %d training records in batches of %d: %d steps per epoch, the last %d records of "
+                "each epoch's shuffle are left out (a different %d each epoch, as the PTB-XL benchmark does); --batch "
+                "%d would use them all\n",
+                ntr, batch, ntr / batch, ntr % batch, ntr % batch, best_batch(ntr, batch));
 
+    /* the metadata names the set the labels are (eval reloads the data with it) */
+    const char *set_name = d.label_set[0] && strcmp(d.label_set, "mixed") ? d.label_set : labels;
     ecgx_model *m = NULL;
     ecgx_model_config cfg = {12, K, (uint64_t)seed};
     int rc = ecgx_model_create(arch, &cfg, &m);
@@ -266,7 +374,7 @@ int cmd_train(int argc, char **argv)
                    *b = ecgx_model_meta(r, reg ? "train_best_mae" : "train_best_auroc"),
                    *be = ecgx_model_meta(r, "train_best_epoch"), *lb = ecgx_model_meta(r, "labels");
         if (!e || strcmp(ecgx_model_arch(r), arch) || ecgx_model_n_classes(r) != K ||
-            nn_model_is_regression(r) != reg || (lb && strcmp(lb, labels))) {
+            nn_model_is_regression(r) != reg || (lb && strcmp(lb, set_name))) {
             ecgx_model_free(r);
             ecgx_error(ECGX_ERR_FORMAT, "%s: checkpoint does not match this run (architecture, classes, labels)", ckpt);
             rc = -1;
@@ -299,7 +407,7 @@ int cmd_train(int argc, char **argv)
         meta_printf(m, "window_stride", "%d", stride);
         ecgx_model_set_meta(m, "aggregation", reg ? "mean" : "max");
         ecgx_model_set_meta(m, "preprocessing", ECGX_NN_PREPROCESSING);
-        ecgx_model_set_meta(m, "labels", labels);
+        ecgx_model_set_meta(m, "labels", set_name);
         ecgx_model_set_meta(m, "leads", "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
         ecgx_model_set_meta(m, "train_data", data);
         meta_printf(m, "train_recipe", "AdamW lr %g wd %g one-cycle, batch %d, %d epochs, random %g s crops, %s, seed %d", lr,
@@ -415,6 +523,22 @@ int cmd_train(int argc, char **argv)
         if (write_optim(ckopt, &opt, ep + 1) < 0 || ecgx_model_save(m, ckpt) < 0) { rc = -1; break; }
     }
     double t_total = ecgx_now() - t_train;
+    /* no epoch with a defined validation score: the run learnt nothing usable */
+    if (rc >= 0 && best_epoch < 0) {
+        ecgx_error(ECGX_ERR_RANGE,
+                   "%s: no epoch had a defined validation %s (best epoch -1): the validation split (%d records) lacks "
+                   "positives or negatives of every class; no model written",
+                   data, reg ? "MAE" : "macro AUROC", nva);
+        rc = -1;
+    }
+    char thr_desc[160] = "";
+    double *thr = calloc((size_t)K, sizeof(double));
+    if (rc >= 0 && !reg && thr) rc = store_thresholds(out, &d, va, nva, win, stride, rule, rule_target, quiet, thr, thr_desc,
+                                                      sizeof thr_desc);
+    if (rc >= 0 && !keep_ckpt) { /* finished: the checkpoint is only for --resume */
+        remove(ckpt);
+        remove(ckopt);
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     if (rc >= 0 && reg) {
@@ -445,15 +569,33 @@ int cmd_train(int argc, char **argv)
                 printf("%s\"%s\":", c ? "," : "", d.classes[c]);
                 cli_json_num(best_auc[c]);
             }
-            printf("},\"n_train\":%d,\"n_val\":%d,\"final_loss\":%.6f,\"train_seconds\":%.1f,\"peak_rss_mb\":%.1f}\n",
-                   ntr, nva, last_loss, t_total, ru.ru_maxrss / 1024.0);
+            printf("},\"thresholds\":");
+            if (thr_desc[0]) {
+                printf("{");
+                for (int c = 0; c < K; c++) printf("%s\"%s\":%.9g", c ? "," : "", d.classes[c], thr[c]);
+                printf("},\"thresholds_rule\":\"%s\"", thr_desc);
+            } else {
+                printf("null");
+            }
+            printf(",\"label_set\":\"%s\",\"n_train\":%d,\"n_val\":%d,\"final_loss\":%.6f,\"train_seconds\":%.1f,"
+                   "\"peak_rss_mb\":%.1f}\n",
+                   d.label_set, ntr, nva, last_loss, t_total, ru.ru_maxrss / 1024.0);
         } else {
             printf("%s: best epoch %d, validation macro AUROC %.4f (", out, best_epoch, best);
             for (int c = 0; c < K; c++) printf("%s%s %.4f", c ? ", " : "", d.classes[c], best_auc[c]);
             printf("); %.1f s, peak RSS %.1f MB\n", t_total, ru.ru_maxrss / 1024.0);
+            if (thr_desc[0]) {
+                printf("thresholds (%s):", thr_desc);
+                for (int c = 0; c < K; c++) {
+                    char t[32];
+                    cli_fmt_threshold(thr[c], t, sizeof t);
+                    printf("%s %s %s", c ? "," : "", d.classes[c], t);
+                }
+                printf("\n");
+            }
         }
     }
-    free(xb); free(yb); free(lg); free(dl); free(vp); free(vy); free(auc); free(best_auc); free(perm);
+    free(xb); free(yb); free(lg); free(dl); free(vp); free(vy); free(auc); free(best_auc); free(perm); free(thr);
 fail:
     ecgx_optim_free(&opt);
     ecgx_model_free(m);

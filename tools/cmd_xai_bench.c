@@ -39,6 +39,7 @@ static void help(FILE *out)
                  "  --methods LIST    methods to run (default all)\n"
                  "  --target T        class name, index or top (default top)\n"
                  "  --steps N         IG steps (default 64)\n"
+                 "  --fs HZ           sampling rate of CSV records\n"
                  "  --json            machine-readable output\n\n"
                  "exit codes: 0 ok, 1 bad input, 2 usage error\n");
 }
@@ -94,6 +95,7 @@ int cmd_xai_bench(int argc, char **argv)
 {
     const char *cmd = "xai-bench", *model_path = NULL, *data = NULL, *split = NULL, *methods = NULL, *target = NULL;
     int json = 0, limit = 0, steps = 64, curve_steps = 20, unit = 0, sanity = 0, r, err = 0;
+    double csv_fs = 0;
     const char **recs = calloc(argc, sizeof(char *));
     int n_recs = 0;
     for (int i = 1; i < argc; i++) {
@@ -114,6 +116,10 @@ int cmd_xai_bench(int argc, char **argv)
             if (err) goto usage;
             continue;
         }
+        if ((r = cli_opt_double(cmd, argc, argv, &i, "--fs", &csv_fs, &err))) {
+            if (err || cli_check_double(cmd, "--fs", csv_fs, 0, 1e6, CLI_LO_OPEN)) goto usage;
+            continue;
+        }
         if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--sanity")) sanity = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
@@ -129,10 +135,9 @@ int cmd_xai_bench(int argc, char **argv)
         cli_usage_error(cmd, "give records, or --data and --split");
         goto usage;
     }
-    if (steps < 1 || curve_steps < 1 || curve_steps > 1000 || limit < 0) {
-        cli_usage_error(cmd, "--steps, --curve-steps (1..1000) and --limit must be positive");
+    if (cli_check_int(cmd, "--steps", steps, 1, CLI_NO_MAX) || cli_check_int(cmd, "--curve-steps", curve_steps, 1, 1000) ||
+        cli_check_int(cmd, "--limit", limit, 0, CLI_NO_MAX))
         goto usage;
-    }
     int use[ECGX_XAI_N_METHODS];
     for (int k = 0; k < ECGX_XAI_N_METHODS; k++) use[k] = methods == NULL;
     if (methods) {
@@ -190,14 +195,14 @@ int cmd_xai_bench(int argc, char **argv)
             path = pathbuf;
             rc = ecgx_dataset_load(ds, idx[k], &rec);
         } else {
-            rc = ecgx_record_read(path, &rec);
+            rc = ecgx_record_read_ex(path, csv_fs, &rec, NULL);
         }
         float *x = NULL;
         int L = 0;
         double fs = 0;
         if (rc >= 0) rc = ecgx_model_prepare_record(m, rec, 0, &x, &L, &fs, NULL, 0);
         if (rc < 0) {
-            fprintf(stderr, "ecgx %s: %s: %s\n", cmd, path, ecgx_last_error());
+            cli_fail_file(cmd, path);
             ecgx_record_free(rec);
             code = EXIT_BAD_INPUT;
             continue;

@@ -63,6 +63,12 @@ int nn_data_load(const char *dirs, const char *label_set, double fs, int min_len
     if (!quiet && warn && *warn) fprintf(stderr, "ecgx: %s\n", warn);
     int np = ecgx_dataset_size(ds);
     d->n_classes = ecgx_dataset_n_classes(ds);
+    for (int s = 0; s < ecgx_dataset_n_sources(ds); s++) {
+        ecgx_dataset_source si;
+        ecgx_dataset_source_info(ds, s, &si);
+        if (s == 0) snprintf(d->label_set, sizeof d->label_set, "%s", si.label_set);
+        else if (strcmp(d->label_set, si.label_set)) snprintf(d->label_set, sizeof d->label_set, "mixed");
+    }
     if (np < 1 || d->n_classes < 1) {
         ecgx_dataset_free(ds);
         return ecgx_error(ECGX_ERR_FORMAT, "%s: no record has a label of the set '%s'", dirs, label_set);

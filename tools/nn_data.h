@@ -19,6 +19,8 @@ typedef struct nn_data {
     float *x;            /* record i: [n_leads][length[i]] at offset[i] */
     float *y;            /* [n][n_classes] */
     double fs;
+    char label_set[64];  /* the set the labels really are, from the folders (a labels.csv of
+                            other classes is "labels" whatever name was asked for); "mixed" */
     int n_skipped;       /* records left out (too short, NaN, unreadable), each reported on stderr */
     int regression;      /* the label set is a regression target ("age"): y holds its value */
     int n_no_target[3];  /* regression: records of each split (train, val, test) left out because

@@ -56,8 +56,8 @@ int xai_cli_option(const char *cmd, int argc, char **argv, int *i, ecgx_xai_opti
     }
     if ((r = cli_opt(cmd, argc, argv, i, "--target", &v))) return r < 0 ? -1 : (*target = v, 1);
     if ((r = cli_opt(cmd, argc, argv, i, "--layer", &v))) return r < 0 ? -1 : (o->layer = v, 1);
-    if ((r = cli_opt_int(cmd, argc, argv, i, "--steps", &o->steps, &err))) return err || o->steps < 1 ? (err ? -1 : (cli_usage_error(cmd, "--steps must be >= 1"), -1)) : 1;
-    if ((r = cli_opt_int(cmd, argc, argv, i, "--batch", &o->batch, &err))) return err || o->batch < 1 ? (err ? -1 : (cli_usage_error(cmd, "--batch must be >= 1"), -1)) : 1;
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--steps", &o->steps, &err))) return err || cli_check_int(cmd, "--steps", o->steps, 1, CLI_NO_MAX) ? -1 : 1;
+    if ((r = cli_opt_int(cmd, argc, argv, i, "--batch", &o->batch, &err))) return err || cli_check_int(cmd, "--batch", o->batch, 1, CLI_NO_MAX) ? -1 : 1;
     if ((r = cli_opt_int(cmd, argc, argv, i, "--window", &o->window, &err))) return err ? -1 : 1;
     if ((r = cli_opt_int(cmd, argc, argv, i, "--stride", &o->stride, &err))) return err ? -1 : 1;
     if ((r = cli_opt_int(cmd, argc, argv, i, "--nt-samples", &o->nt_samples, &err))) return err ? -1 : 1;

@@ -66,6 +66,11 @@ static int check_options(const ecgx_record *rec, const ecgx_render_options *o)
         return ecgx_error(ECGX_ERR_ARG, "render: duration %g s is outside (0, 120]", o->duration_s);
     if (!(o->t_start_s >= 0) || !isfinite(o->t_start_s))
         return ecgx_error(ECGX_ERR_ARG, "render: start time %g s is negative", o->t_start_s);
+    /* past the end there is nothing to draw: an empty grid would pass for a flat ECG */
+    double len_s = (double)rec->n_samples / rec->fs;
+    if (o->t_start_s >= len_s)
+        return ecgx_error(ECGX_ERR_RANGE, "render: start %g s is at or past the end of the record (%g s long)",
+                          o->t_start_s, len_s);
     if (o->rhythm_lead >= ECGX_N_STD_LEADS) return ecgx_error(ECGX_ERR_ARG, "render: rhythm lead %d is not a standard lead", o->rhythm_lead);
     return 0;
 }
