@@ -128,6 +128,80 @@ static void delong_reference(const double *a, const double *b, const uint8_t *y,
     for (int s = 0; s < 2; s++) { free(v10[s]); free(v01[s]); }
 }
 
+/* Per-class thresholds: each class as the single-class rule gives it
+ * (checked against brute force over every candidate threshold), NaN for a
+ * class the data cannot decide; rule specs; thresholds printed apart from 0
+ * and 1. */
+static void test_thresholds_per_class(void)
+{
+    enum { N = 60, C = 3 };
+    double s[N * C], col[N];
+    uint8_t y[N * C], ycol[N];
+    for (int i = 0; i < N; i++) {
+        for (int c = 0; c < C; c++) {
+            y[i * C + c] = c == 2 ? 0 : urand() < 0.35; /* class 2: no positive */
+            s[i * C + c] = round((0.4 * y[i * C + c] + urand()) * 20) / 20; /* ties */
+        }
+    }
+    double thr[C];
+    int chosen = -1;
+    CHECK_OK(ecgx_eval_choose_thresholds(s, y, N, C, ECGX_THRESHOLD_F1, 0, thr, &chosen));
+    CHECK(chosen == 2 && isnan(thr[2]));
+    for (int c = 0; c < 2; c++) {
+        for (int i = 0; i < N; i++) {
+            col[i] = s[i * C + c];
+            ycol[i] = y[i * C + c];
+        }
+        /* brute force: F1 at every observed score, ties to the higher threshold */
+        double best = -1, best_t = NAN;
+        for (int j = 0; j < N; j++) {
+            double t = col[j], tp = 0, fp = 0, fn = 0;
+            for (int i = 0; i < N; i++) {
+                int pred = col[i] >= t;
+                tp += pred && ycol[i];
+                fp += pred && !ycol[i];
+                fn += !pred && ycol[i];
+            }
+            double f1 = 2 * tp / (2 * tp + fp + fn);
+            if (f1 > best || (f1 == best && t > best_t)) { best = f1; best_t = t; }
+        }
+        CHECK_NEAR(thr[c], best_t, 0);
+        double one;
+        CHECK_OK(ecgx_eval_choose_threshold(col, ycol, N, ECGX_THRESHOLD_YOUDEN, 0, &one));
+        double thr_y[C];
+        CHECK_OK(ecgx_eval_choose_thresholds(s, y, N, C, ECGX_THRESHOLD_YOUDEN, 0, thr_y, NULL));
+        CHECK_NEAR(thr_y[c], one, 0);
+    }
+    CHECK(ecgx_eval_choose_thresholds(s, y, 0, C, ECGX_THRESHOLD_F1, 0, thr, NULL) == ECGX_ERR_ARG);
+
+    ecgx_threshold_rule r;
+    double t;
+    CHECK_OK(ecgx_threshold_spec_parse("f1", &r, &t));
+    CHECK(r == ECGX_THRESHOLD_F1);
+    CHECK_OK(ecgx_threshold_spec_parse("sensitivity:0.8", &r, &t));
+    CHECK(r == ECGX_THRESHOLD_SENSITIVITY && t == 0.8);
+    CHECK_OK(ecgx_threshold_spec_parse("sensitivity", &r, &t));
+    CHECK(t == 0.9);
+    CHECK(ecgx_threshold_spec_parse("sensitivity:1.5", &r, &t) == ECGX_ERR_ARG);
+    CHECK(ecgx_threshold_spec_parse("youden:0.3", &r, &t) == ECGX_ERR_ARG);
+    CHECK(ecgx_threshold_spec_parse("fixed", &r, &t) == ECGX_ERR_ARG);
+    char buf[64];
+    ecgx_threshold_spec_format(ECGX_THRESHOLD_SENSITIVITY, 0.85, buf, sizeof buf);
+    CHECK(!strcmp(buf, "sensitivity:0.85"));
+
+    /* printed thresholds: never "1.000" or "0.000" for a value strictly between */
+    ecgx_threshold_format(0.9996, buf, sizeof buf);
+    CHECK_MSG(!strcmp(buf, "0.9996"), "%s", buf);
+    ecgx_threshold_format(0.99999993, buf, sizeof buf);
+    CHECK_MSG(!strcmp(buf, "0.9999999"), "%s", buf);
+    ecgx_threshold_format(0.00004, buf, sizeof buf);
+    CHECK_MSG(!strcmp(buf, "0.00004"), "%s", buf);
+    ecgx_threshold_format(0.2417, buf, sizeof buf);
+    CHECK_MSG(!strcmp(buf, "0.242"), "%s", buf);
+    ecgx_threshold_format(1, buf, sizeof buf);
+    CHECK_MSG(!strcmp(buf, "1.000"), "%s", buf);
+}
+
 static void test_delong(void)
 {
     enum { N = 300 };
@@ -579,6 +653,7 @@ int main(void)
 {
     RUN(test_closed_forms);
     RUN(test_delong);
+    RUN(test_thresholds_per_class);
     RUN(test_weights_are_duplicates);
     RUN(test_calibration_closed_form);
     RUN(test_bootstrap);

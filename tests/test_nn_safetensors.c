@@ -96,6 +96,52 @@ static void test_roundtrip(void)
     CHECK(good_n > 8 && hlen() % 8 == 0);
 }
 
+/* Decision thresholds in the metadata: stored and read back exactly, by
+ * class name; a missing or out-of-range one means "no usable thresholds";
+ * the shipped model carries F1 thresholds chosen on validation. */
+static void test_thresholds(void)
+{
+    ecgx_model *a = NULL, *b = NULL;
+    ecgx_model_config cfg = {12, 3, 9};
+    CHECK_OK(ecgx_model_create("resnet1d_wang", &cfg, &a));
+    if (!a) return;
+    double thr[3], back[3];
+    const char *rule = "x";
+    CHECK(ecgx_model_thresholds(a, back, &rule) == 0 && isnan(back[0]) && rule == NULL);
+    CHECK_OK(ecgx_model_set_meta(a, "classes", "AF,NORM,RBBB"));
+    thr[0] = 0.1 + 1e-12;
+    thr[1] = 0.99961;
+    thr[2] = 1.0 / 3;
+    CHECK_OK(ecgx_model_set_thresholds(a, thr, "f1 on the validation split, 10 records"));
+    CHECK_OK(ecgx_model_save(a, path));
+    CHECK_OK(ecgx_model_load(path, &b));
+    if (b) {
+        CHECK(ecgx_model_thresholds(b, back, &rule) == 1);
+        for (int k = 0; k < 3; k++) CHECK(back[k] == thr[k]);
+        CHECK(rule && !strcmp(rule, "f1 on the validation split, 10 records"));
+        /* by name, not position */
+        CHECK_OK(ecgx_model_set_meta(b, "thresholds", "RBBB:0.3,AF:0.2,NORM:0.7"));
+        CHECK(ecgx_model_thresholds(b, back, NULL) == 1 && back[0] == 0.2 && back[1] == 0.7 && back[2] == 0.3);
+        CHECK_OK(ecgx_model_set_meta(b, "thresholds", "AF:0.2,NORM:0.7"));
+        CHECK(ecgx_model_thresholds(b, back, NULL) == 0 && isnan(back[2]));
+        CHECK_OK(ecgx_model_set_meta(b, "thresholds", "AF:0.2,NORM:1.7,RBBB:0.3"));
+        CHECK(ecgx_model_thresholds(b, back, NULL) == 0);
+    }
+    thr[1] = 1.5;
+    CHECK(ecgx_model_set_thresholds(a, thr, "x") == ECGX_ERR_RANGE);
+    thr[1] = NAN;
+    CHECK(ecgx_model_set_thresholds(a, thr, "x") == ECGX_ERR_RANGE);
+    ecgx_model_free(a);
+    ecgx_model_free(b);
+    ecgx_model *s = NULL;
+    if (ecgx_model_load("models/resnet1d_wang_ptbxl_superdiag.safetensors", &s) == 0) {
+        double t5[5];
+        CHECK(ecgx_model_thresholds(s, t5, &rule) == 1);
+        CHECK_MSG(rule && strstr(rule, "f1 on the validation split"), "%s", rule ? rule : "(none)");
+        ecgx_model_free(s);
+    }
+}
+
 static void test_truncated(void)
 {
     size_t cuts[] = {0, 3, 8, 9, 100, (size_t)hlen() + 8, (size_t)hlen() + 100, good_n / 2, good_n - 1};
@@ -189,6 +235,7 @@ int main(void)
     snprintf(bad, sizeof bad, "%s/bad.safetensors", test_tmpdir());
     RUN(test_roundtrip);
     if (!good) return check_finish();
+    RUN(test_thresholds);
     RUN(test_truncated);
     RUN(test_header);
     RUN(test_missing_and_nan);

@@ -9,20 +9,6 @@
 
 void cli_json_num(double v) { printf(isfinite(v) ? "%.6f" : "null", v); }
 
-void cli_fmt_threshold(double t, char *buf, size_t n)
-{
-    if (!isfinite(t) || t <= 0 || t >= 1) {
-        snprintf(buf, n, "%.3f", t);
-        return;
-    }
-    for (int d = 3; d < 12; d++) {
-        snprintf(buf, n, "%.*f", d, t);
-        double back = atof(buf);
-        if (back > 0 && back < 1) return;
-    }
-    snprintf(buf, n, "%.9g", t);
-}
-
 int cli_fail(const char *cmd)
 {
     const char *msg = ecgx_last_error();

@@ -37,10 +37,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * has no NaN or infinity). */
 void cli_json_num(double v);
 
-/* A decision threshold as text: 3 decimals, more where 3 would round it to
- * 0 or 1 (0.9996 is "0.9996", not "1.000"), at most 9 significant digits. */
-void cli_fmt_threshold(double t, char *buf, size_t n);
-
 /* Range checks of option values, with one message form for every command:
  * "ecgx train: --epochs 0: must be >= 1", "--fs 5: must be in [10, 10000]".
  * 0 when v is in range; otherwise the usage error is printed and EXIT_USAGE

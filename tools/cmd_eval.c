@@ -279,7 +279,7 @@ static void print_text(const char *model, const char *data, const char *split, i
     for (int k = 0; k < mm->n_classes; k++) {
         const ecgx_eval_class *c = &r->classes[k];
         const ecgx_eval_summary *s = &c->s;
-        cli_fmt_threshold(thr[k], t, sizeof t);
+        ecgx_threshold_format(thr[k], t, sizeof t);
         printf("  %-*s %6lld %6lld  %-*s  %-*s  %9s  %-*s  %s\n", cw, mm->classes[k], (long long)c->n_pos,
                (long long)c->n_neg, w, cell(a, sizeof a, s->auroc, s->auroc_ci, r->n_bootstrap), w,
                cell(b, sizeof b, s->auprc, s->auprc_ci, r->n_bootstrap), t, w,

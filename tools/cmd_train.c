@@ -588,7 +588,7 @@ int cmd_train(int argc, char **argv)
                 printf("thresholds (%s):", thr_desc);
                 for (int c = 0; c < K; c++) {
                     char t[32];
-                    cli_fmt_threshold(thr[c], t, sizeof t);
+                    ecgx_threshold_format(thr[c], t, sizeof t);
                     printf("%s %s %s", c ? "," : "", d.classes[c], t);
                 }
                 printf("\n");

@@ -67,6 +67,11 @@ int ecgx_threshold_spec_parse(const char *s, ecgx_threshold_rule *rule, double *
 /* The spec back as text ("f1", "youden", "sensitivity:0.9"). */
 void ecgx_threshold_spec_format(ecgx_threshold_rule rule, double target, char *buf, size_t n);
 
+/* A threshold as text with enough decimals to tell it from 0 and 1: three,
+ * more where three would round it to "1.000" or "0.000" (0.9996 is
+ * "0.9996"), at most 11; 0, 1 and non-finite values as "%.3f" prints them. */
+void ecgx_threshold_format(double t, char *buf, size_t n);
+
 /* One threshold per class of n records × n_classes (row-major scores and
  * labels), each chosen by ecgx_eval_choose_threshold. thr[c] is NaN for a
  * class the rule cannot decide (no positive; for Youden also no negative);

@@ -152,3 +152,15 @@ int ecgx_eval_choose_thresholds(const double *scores, const uint8_t *labels, int
     if (n_chosen) *n_chosen = chosen;
     return rc;
 }
+
+void ecgx_threshold_format(double t, char *buf, size_t n)
+{
+    snprintf(buf, n, "%.3f", t);
+    if (!isfinite(t) || t <= 0 || t >= 1) return;
+    /* the fewest decimals whose rounding stays strictly inside (0, 1) */
+    for (int d = 3; d <= 11; d++) {
+        snprintf(buf, n, "%.*f", d, t);
+        double back = strtod(buf, NULL);
+        if (back > 0 && back < 1) return;
+    }
+}
