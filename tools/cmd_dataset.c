@@ -15,12 +15,16 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ecgx dataset info DIR[,DIR...] [--labels SET] [--rate 100|500] [--classes A,B,...]\n"
             "                         [--keep-unlabeled] [--cache FILE[,FILE...]|none] [--split-file CSV] [--json]\n"
+            "                         [--labels-file CSV] [--label-column COL]\n"
             "       ecgx dataset cache DIR [-o FILE] [--rate 100|500] [--quiet]\n"
             "       ecgx dataset verify FILE [--json]\n\n"
             "info    records per folder and split, classes and their counts per split, age/sex summary,\n"
             "        cache status. Folders: PTB-XL (ptbxl_database.csv), labels.csv folders, PhysioNet/CinC\n"
             "        Challenge folders (*.hea with #Dx). SET: superdiagnostic (PTB-XL default), subdiagnostic,\n"
             "        diagnostic, form, rhythm, all, dx (Challenge SNOMED CT codes), labels, sex, age.\n"
+            "        --labels-file: the labels in a CSV anywhere (labels.csv's form, paths relative to DIR);\n"
+            "        --label-column: one column of it is the label (0/1: one binary class; else one class per\n"
+            "        value). Records whose signals are byte-identical are flagged (also across splits).\n"
             "cache   write DIR's binary cache (default DIR/.ecgx-cache, DIR/.ecgx-cache-500 for PTB-XL\n"
             "        at 500 Hz): every record's signal as float32, memory-mappable, checksummed.\n"
             "verify  check a cache file completely (header, index, every record's checksum).\n");
@@ -40,6 +44,8 @@ static int parse_common(int argc, char **argv, int *i, ecgx_dataset_options *opt
     if ((r = cli_opt("dataset", argc, argv, i, "--classes", &v))) { if (r > 0) opt->classes = v; else *err = 1; return 1; }
     if ((r = cli_opt("dataset", argc, argv, i, "--cache", &v))) { if (r > 0) opt->cache = v; else *err = 1; return 1; }
     if ((r = cli_opt("dataset", argc, argv, i, "--split-file", &v))) { if (r > 0) opt->split_file = v; else *err = 1; return 1; }
+    if ((r = cli_opt("dataset", argc, argv, i, "--labels-file", &v))) { if (r > 0) opt->labels_file = v; else *err = 1; return 1; }
+    if ((r = cli_opt("dataset", argc, argv, i, "--label-column", &v))) { if (r > 0) opt->label_column = v; else *err = 1; return 1; }
     if ((r = cli_opt_int("dataset", argc, argv, i, "--rate", &opt->ptbxl_rate, err))) {
         if (r > 0 && opt->ptbxl_rate != 100 && opt->ptbxl_rate != 500) {
             cli_usage_error("dataset", "--rate must be 100 or 500");
@@ -56,6 +62,8 @@ typedef struct summary {
     int *class_counts;   /* n_classes * 3 */
     int n_age, n_age_unknown, sex[3];
     double age_sum, age_min, age_max;
+    ecgx_dataset_duplicate *dup; /* records with byte-identical signals */
+    int n_dup, n_dup_cross, n_unreadable;
 } summary;
 
 static int summarise(const ecgx_dataset *ds, summary *s)
@@ -85,6 +93,13 @@ static int summarise(const ecgx_dataset *ds, summary *s)
         s->sex[e.sex]++;
     }
     free(y);
+    if (ecgx_dataset_find_duplicates(ds, &s->dup, &s->n_dup, &s->n_unreadable) < 0) return -1;
+    for (int k = 0; k < s->n_dup; k++) {
+        ecgx_dataset_entry a, b;
+        ecgx_dataset_record_info(ds, s->dup[k].a, &a);
+        ecgx_dataset_record_info(ds, s->dup[k].b, &b);
+        s->n_dup_cross += a.split != b.split;
+    }
     return 0;
 }
 
@@ -146,6 +161,19 @@ static int print_json(const ecgx_dataset *ds, const summary *s)
     cJSON_AddNumberToObject(sex, "male", s->sex[ECGX_SEX_MALE]);
     cJSON_AddNumberToObject(sex, "female", s->sex[ECGX_SEX_FEMALE]);
     cJSON_AddNumberToObject(sex, "unknown", s->sex[ECGX_SEX_UNKNOWN]);
+    cJSON_AddNumberToObject(root, "unreadable", s->n_unreadable);
+    cJSON *dups = cJSON_AddArrayToObject(root, "identical_signals");
+    for (int k = 0; k < s->n_dup; k++) {
+        ecgx_dataset_entry a, b;
+        ecgx_dataset_record_info(ds, s->dup[k].a, &a);
+        ecgx_dataset_record_info(ds, s->dup[k].b, &b);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "a", a.path);
+        cJSON_AddStringToObject(o, "b", b.path);
+        cJSON_AddStringToObject(o, "split_a", split_names[a.split]);
+        cJSON_AddStringToObject(o, "split_b", split_names[b.split]);
+        cJSON_AddItemToArray(dups, o);
+    }
     char *txt = cJSON_Print(root);
     cJSON_Delete(root);
     if (!txt) return -1;
@@ -173,12 +201,17 @@ static void print_text(const ecgx_dataset *ds, const summary *s)
                    si.n_missing == 1 ? "" : "s");
         printf("  cache: %s%s%s\n", si.cache_status, si.cache_path[0] ? " " : "", si.cache_path);
     }
-    printf("%-12s %7s %7s %7s  %s\n", "class", "train", "val", "test", "");
+    int w = 12; /* the widest class name, so that the counts line up */
+    for (int c = 0; c < ecgx_dataset_n_classes(ds); c++) {
+        int l = (int)strlen(ecgx_dataset_class_name(ds, c));
+        if (l > w) w = l;
+    }
+    printf("%-*s %7s %7s %7s\n", w, "class", "train", "val", "test");
     for (int c = 0; c < ecgx_dataset_n_classes(ds); c++) {
         const char *name = ecgx_dataset_class_name(ds, c);
         const ecgx_snomed_entry *sn = ecgx_snomed_lookup(name);
-        printf("%-12s %7d %7d %7d  %s%s%s\n", name, s->class_counts[c * 3], s->class_counts[c * 3 + 1],
-               s->class_counts[c * 3 + 2], sn ? sn->abbrev : "", sn ? " " : "", sn ? sn->name : "");
+        printf("%-*s %7d %7d %7d%s%s%s%s\n", w, name, s->class_counts[c * 3], s->class_counts[c * 3 + 1],
+               s->class_counts[c * 3 + 2], sn ? "  " : "", sn ? sn->abbrev : "", sn ? " " : "", sn ? sn->name : "");
     }
     if (s->n_age)
         printf("age: %d known (mean %.1f, min %.0f, max %.0f), %d unknown\n", s->n_age, s->age_sum / s->n_age,
@@ -187,6 +220,20 @@ static void print_text(const ecgx_dataset *ds, const summary *s)
         printf("age: unknown for all records\n");
     printf("sex: %d male, %d female, %d unknown\n", s->sex[ECGX_SEX_MALE], s->sex[ECGX_SEX_FEMALE],
            s->sex[ECGX_SEX_UNKNOWN]);
+    if (s->n_unreadable) printf("unreadable: %d record%s (left out of the check below)\n", s->n_unreadable, s->n_unreadable == 1 ? "" : "s");
+    if (s->n_dup == 0) {
+        printf("identical signals: none\n");
+        return;
+    }
+    printf("identical signals: %d record%s byte-identical to another (%d across splits: a leak between them)\n", s->n_dup,
+           s->n_dup == 1 ? " is" : "s are", s->n_dup_cross);
+    for (int k = 0; k < s->n_dup; k++) {
+        ecgx_dataset_entry a, b;
+        ecgx_dataset_record_info(ds, s->dup[k].a, &a);
+        ecgx_dataset_record_info(ds, s->dup[k].b, &b);
+        printf("  %s (%s) = %s (%s)%s\n", a.path, split_names[a.split], b.path, split_names[b.split],
+               a.split != b.split ? "  across splits" : "");
+    }
 }
 
 static int dataset_info(int argc, char **argv)
@@ -217,6 +264,7 @@ static int dataset_info(int argc, char **argv)
         print_text(ds, &s);
     }
     free(s.class_counts);
+    free(s.dup);
     ecgx_dataset_free(ds);
     return rc;
 }

@@ -26,7 +26,7 @@ static void usage(FILE *o)
 {
     fprintf(o, "usage: ecgx eval --model MODEL.safetensors --data DIR[,DIR...] [--split val] [--json]\n"
                "                 [--thresholds model|val|X|CLASS:X,...] [--threshold-rule f1|youden|sensitivity:S]\n"
-               "                 [--bootstrap N] [--seed S] [--store-thresholds]\n"
+               "                 [--bootstrap N] [--seed S] [--store-thresholds] [--labels-file CSV] [--label-column COL]\n"
                "  --split train|val|test|all|fold:N   (default val)\n"
                "  --thresholds SPEC    model: the model's own (metadata 'thresholds'); val: chosen on the\n"
                "                       data's val split by --threshold-rule; X: one threshold for every class;\n"
@@ -34,6 +34,8 @@ static void usage(FILE *o)
                "  --threshold-rule R   f1 (default: maximal F1), youden (sensitivity + specificity - 1), or\n"
                "                       sensitivity:S (the highest threshold whose sensitivity >= S)\n"
                "  --bootstrap N        resamples for the 95 %% intervals (default 1000, 0: none)\n"
+               "  --labels-file CSV    the labels in a CSV anywhere (as ecgx train); --label-column COL one\n"
+               "                       column of it (default: the column the model was trained on)\n"
                "  --store-thresholds   with --split val: write each class's threshold chosen by\n"
                "                       --threshold-rule into the model's metadata, atomically\n"
                "Per-class and macro AUROC and AUPRC, sensitivity and specificity at per-class thresholds,\n"
@@ -304,6 +306,7 @@ static int store_thresholds(ecgx_model *m, const char *path, const nn_model_meta
 int cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *split = "val", *thr_spec = NULL, *rule_spec = "f1";
+    const char *labels_file = NULL, *label_column = NULL;
     int json = 0, quiet = 0, store = 0, nboot = 1000, seed = 1;
     for (int i = 1; i < argc; i++) {
         int r, err = 0;
@@ -315,6 +318,8 @@ int cmd_eval(int argc, char **argv)
             (r = cli_opt("eval", argc, argv, &i, "--split", &split)) ||
             (r = cli_opt("eval", argc, argv, &i, "--thresholds", &thr_spec)) ||
             (r = cli_opt("eval", argc, argv, &i, "--threshold-rule", &rule_spec)) ||
+            (r = cli_opt("eval", argc, argv, &i, "--labels-file", &labels_file)) ||
+            (r = cli_opt("eval", argc, argv, &i, "--label-column", &label_column)) ||
             (r = cli_opt_int("eval", argc, argv, &i, "--bootstrap", &nboot, &err)) ||
             (r = cli_opt_int("eval", argc, argv, &i, "--seed", &seed, &err))) {
             if (r < 0 || err) return EXIT_USAGE;
@@ -344,7 +349,8 @@ int cmd_eval(int argc, char **argv)
     }
     if (reg && !labels) labels = "age";
     nn_data d;
-    if (nn_data_load(data, labels ? labels : "superdiagnostic", mm.fs, mm.window, quiet, &d) < 0) {
+    if (!label_column) label_column = ecgx_model_meta(m, "label_column"); /* as it was trained */
+    if (nn_data_load_ex(data, labels ? labels : "superdiagnostic", labels_file, label_column, mm.fs, mm.window, quiet, &d) < 0) {
         ecgx_model_free(m);
         return cli_fail("eval");
     }

@@ -222,6 +222,10 @@ static void usage(FILE *o)
             "                      (PTB-XL), dx (Challenge SNOMED CT), labels (a labels.csv's columns), sex,\n"
             "                      age (regression: MSE on the standardised age; records of unknown age\n"
             "                      are left out; validation by MAE in years over the mean of the windows)\n"
+            "  --labels-file CSV   the labels in a CSV anywhere (labels.csv's form, record paths relative to\n"
+            "                      the one --data folder): the data folder may stay read-only\n"
+            "  --label-column COL  one column of the labels CSV is the label (a metadata file): 0/1 is one\n"
+            "                      binary class, other values one class each; other columns ignored\n"
             "  --arch NAME         resnet1d_wang (default), fcn_wang\n"
             "  --epochs N          50        --batch N       128\n"
             "  --lr X              1e-2      --wd X          1e-2 (AdamW, one-cycle)\n"
@@ -240,7 +244,7 @@ static void usage(FILE *o)
 int cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *out = NULL, *labels = "superdiagnostic", *arch = "resnet1d_wang", *export = NULL;
-    const char *rule_spec = "f1";
+    const char *rule_spec = "f1", *labels_file = NULL, *label_column = NULL;
     int epochs = 50, batch = 128, seed = 1, resume = 0, json = 0, quiet = 0, err = 0, keep_ckpt = 0;
     double lr = 1e-2, wd = 1e-2, fs = 100, window_s = 2.5;
     for (int i = 1; i < argc; i++) {
@@ -256,6 +260,8 @@ int cmd_train(int argc, char **argv)
             (r = cli_opt("train", argc, argv, &i, "--labels", &labels)) ||
             (r = cli_opt("train", argc, argv, &i, "--arch", &arch)) ||
             (r = cli_opt("train", argc, argv, &i, "--threshold-rule", &rule_spec)) ||
+            (r = cli_opt("train", argc, argv, &i, "--labels-file", &labels_file)) ||
+            (r = cli_opt("train", argc, argv, &i, "--label-column", &label_column)) ||
             (r = cli_opt("train", argc, argv, &i, "--export-data", &export)) ||
             (r = cli_opt_int("train", argc, argv, &i, "--epochs", &epochs, &err)) ||
             (r = cli_opt_int("train", argc, argv, &i, "--batch", &batch, &err)) ||
@@ -283,14 +289,14 @@ int cmd_train(int argc, char **argv)
     nn_data d;
     double t0 = ecgx_now();
     if (!quiet) fprintf(stderr, "ecgx train: loading %s at %g Hz\n", data, fs);
-    if (nn_data_load(data, labels, fs, win, quiet, &d) < 0) return cli_fail("train");
+    if (nn_data_load_ex(data, labels, labels_file, label_column, fs, win, quiet, &d) < 0) return cli_fail("train");
     if (export) {
         int rc = export_data(export, &d);
         nn_data_free(&d);
         if (rc < 0) return cli_fail("train");
         if (!quiet) fprintf(stderr, "ecgx train: wrote the preprocessed data to %s\n", export);
         if (!out) return EXIT_OK;
-        if (nn_data_load(data, labels, fs, win, 1, &d) < 0) return cli_fail("train");
+        if (nn_data_load_ex(data, labels, labels_file, label_column, fs, win, 1, &d) < 0) return cli_fail("train");
     }
     int *tr = NULL, *va = NULL, ntr = 0, nva = 0;
     nn_data_split(&d, "train", &tr, &ntr);
@@ -408,6 +414,7 @@ int cmd_train(int argc, char **argv)
         ecgx_model_set_meta(m, "aggregation", reg ? "mean" : "max");
         ecgx_model_set_meta(m, "preprocessing", ECGX_NN_PREPROCESSING);
         ecgx_model_set_meta(m, "labels", set_name);
+        if (label_column) ecgx_model_set_meta(m, "label_column", label_column); /* eval's default */
         ecgx_model_set_meta(m, "leads", "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
         ecgx_model_set_meta(m, "train_data", data);
         meta_printf(m, "train_recipe", "AdamW lr %g wd %g one-cycle, batch %d, %d epochs, random %g s crops, %s, seed %d", lr,

@@ -46,12 +46,20 @@ static int load_one(const ecgx_dataset *ds, int i, double fs, float **x, int *n)
 
 int nn_data_load(const char *dirs, const char *label_set, double fs, int min_length, int quiet, nn_data *d)
 {
+    return nn_data_load_ex(dirs, label_set, NULL, NULL, fs, min_length, quiet, d);
+}
+
+int nn_data_load_ex(const char *dirs, const char *label_set, const char *labels_file, const char *label_column,
+                    double fs, int min_length, int quiet, nn_data *d)
+{
     memset(d, 0, sizeof *d);
     d->fs = fs;
     d->n_leads = ECGX_N_STD_LEADS;
     ecgx_dataset_options opt;
     ecgx_dataset_options_init(&opt);
     opt.label_set = label_set;
+    opt.labels_file = labels_file;
+    opt.label_column = label_column;
     d->regression = nn_label_set_is_regression(label_set);
     /* the dataset would drop records of unknown age silently; keep them in
      * the index (NaN target) so that they can be counted per split */

@@ -32,6 +32,10 @@ typedef struct nn_data {
  * of the set are dropped (as the PTB-XL benchmark does); for "age", records
  * whose age is unknown are dropped and counted per split in n_no_target. */
 int nn_data_load(const char *dirs, const char *label_set, double fs, int min_length, int quiet, nn_data *out);
+/* The same with a labels CSV from anywhere and/or one label column of it
+ * (ecgx_dataset_options.labels_file / label_column; NULL: none). */
+int nn_data_load_ex(const char *dirs, const char *label_set, const char *labels_file, const char *label_column,
+                    double fs, int min_length, int quiet, nn_data *out);
 void nn_data_free(nn_data *d);
 
 /* Indices of a split: "train", "val", "test", "all", "fold:N". malloc'd. */

@@ -42,6 +42,18 @@ typedef struct ecgx_dataset_options {
      * a `split` (train/val/test) and/or `fold` (1-10) column. It overrides
      * the split of every record it lists (in any folder); others keep theirs. */
     const char *split_file;
+    /* A researcher's own labels, without glue: a CSV anywhere (the data
+     * folder may be read-only) in labels.csv's form (id first, a filename*
+     * column of record paths relative to the one data folder given, split,
+     * fold, age, sex, then 0/1 class columns). NULL: the folder's own. */
+    const char *labels_file;
+    /* Read one column of the labels CSV (labels_file or the folder's
+     * labels.csv) as the label, ignoring the others (a metadata file with
+     * text columns): a column of 0/1 is one binary class named after the
+     * column; any other values are classes, one per distinct value (each
+     * record has the one its row names). An empty cell: no label. Without a
+     * filename* column the id is the record path. */
+    const char *label_column;
 } ecgx_dataset_options;
 
 void ecgx_dataset_options_init(ecgx_dataset_options *opt);
@@ -98,6 +110,19 @@ int ecgx_dataset_load(const ecgx_dataset *ds, int i, ecgx_record **out);
  * record is used in this process. */
 int ecgx_dataset_view(const ecgx_dataset *ds, int i, const float **data, int *n_leads,
                       int64_t *n_samples, double *fs);
+
+/* ---- duplicates ---- */
+typedef struct ecgx_dataset_duplicate {
+    int a, b; /* record indices, a < b in the order the copies were found */
+} ecgx_dataset_duplicate;
+
+/* Pairs of records whose signals are byte-identical (same leads, length,
+ * rate and every sample): one pair per extra copy, each copy paired with
+ * the first record it equals. *pairs is malloc'd (free() it), NULL when
+ * none. Reads every record once (its cache when attached); a record that
+ * cannot be read is left out and counted in *n_unreadable (may be NULL). */
+int ecgx_dataset_find_duplicates(const ecgx_dataset *ds, ecgx_dataset_duplicate **pairs, int *n_pairs,
+                                 int *n_unreadable);
 
 /* ---- folders ---- */
 typedef struct ecgx_dataset_source {

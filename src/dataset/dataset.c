@@ -308,7 +308,37 @@ int ecgx_dataset_open(const char *dirs, const ecgx_dataset_options *opt_in, ecgx
         src->dir = dir_list[i];
         dir_list[i] = NULL;
         src->rate = opt.ptbxl_rate;
-        if (!(src->kind = ds_detect_kind(src->dir))) { rc = ECGX_ERR_FORMAT; goto fail; }
+        if (opt.labels_file && *opt.labels_file) {
+            /* the labels come from a CSV outside the folder: it is a labels.csv folder */
+            FILE *lf = fopen(opt.labels_file, "r");
+            if (!lf) {
+                rc = ecgx_error(ECGX_ERR_IO, "%s: cannot open the labels file", opt.labels_file);
+                goto fail;
+            }
+            fclose(lf);
+            if (n_dirs != 1) {
+                rc = ecgx_error(ECGX_ERR_ARG, "%s: a labels file goes with one data folder (%d given)", opt.labels_file, n_dirs);
+                goto fail;
+            }
+            struct stat st;
+            if (stat(src->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                rc = ecgx_error(ECGX_ERR_IO, "%s: no such folder", src->dir);
+                goto fail;
+            }
+            src->kind = DS_LABELS_CSV;
+            src->labels_path = opt.labels_file;
+        } else if (!(src->kind = ds_detect_kind(src->dir))) {
+            rc = ECGX_ERR_FORMAT;
+            goto fail;
+        }
+        if (opt.label_column && *opt.label_column) {
+            if (src->kind != DS_LABELS_CSV) {
+                rc = ecgx_error(ECGX_ERR_ARG, "%s: a label column is read from a labels CSV (labels.csv in the folder, or a labels file); this is a %s folder",
+                                src->dir, kind_names[src->kind]);
+                goto fail;
+            }
+            src->label_column = opt.label_column;
+        }
         for (int j = 0; j < i; j++)
             if (strcmp(ds->sources[j].dir, src->dir) == 0) {
                 rc = ecgx_error(ECGX_ERR_ARG, "%s: folder given twice", src->dir);
@@ -352,7 +382,7 @@ int ecgx_dataset_open(const char *dirs, const ecgx_dataset_options *opt_in, ecgx
             /* A labels.csv with one class column is a binary task: its 0 rows
              * are labelled negatives, not records without a label. */
             int binary = src->kind == DS_LABELS_CSV && src->n_declared == 1 && ds->set != SET_SEX && ds->set != SET_AGE;
-            if (!opt.keep_unlabeled && !binary && !entry_has_value(ds, e)) {
+            if (!opt.keep_unlabeled && (!binary || e->no_value) && !entry_has_value(ds, e)) {
                 src->n_unlabeled++;
                 continue;
             }

@@ -30,6 +30,7 @@ typedef struct ds_entry {
     int sex;            /* ecgx_sex */
     char **labels;      /* class names of the requested set, no duplicates */
     int n_labels;
+    int no_value;       /* a label column's empty cell: unlabelled even in a binary task */
 } ds_entry;
 
 struct ds_cache;
@@ -45,6 +46,8 @@ typedef struct ds_source {
     int n_missing;
     int n_used;
     int n_unlabeled;      /* indexed but left out: no value for the label set */
+    const char *labels_path;  /* labels.csv elsewhere (opt.labels_file), NULL: <dir>/labels.csv */
+    const char *label_column; /* opt.label_column */
     char **declared;      /* classes a labels.csv declares (its columns), even if never positive */
     int n_declared;
     uint64_t fingerprint; /* metadata and record files: names, sizes, mtimes */

@@ -4,7 +4,9 @@
  * "filename" the record path (relative, without extension; filename_lr /
  * filename_hr are chosen by the PTB-XL rate when both exist), and every other
  * column a 0/1 class. This is the form of ptbxl-filtered and of ecgx's
- * synthetic sets. */
+ * synthetic sets. The CSV may also lie outside the folder (src->labels_path,
+ * ecgx_dataset_options.labels_file), and with src->label_column one column
+ * of it is the label and the others are ignored (a metadata file). */
 #include "dataset/csv.h"
 #include "dataset/internal.h"
 
@@ -46,14 +48,93 @@ static int is_superclass_set(char **names, int n)
     return 1;
 }
 
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int is_01(const char *v, int *one)
+{
+    if (!strcmp(v, "0") || !strcmp(v, "0.0")) { *one = 0; return 1; }
+    if (!strcmp(v, "1") || !strcmp(v, "1.0")) { *one = 1; return 1; }
+    return 0;
+}
+
+/* A label column's classes: its name when every non-empty cell is 0/1 (one
+ * binary class), else its distinct values, sorted. */
+static int label_column_classes(const char *path, int col, const char *name, char ***classes, int *n, int *binary)
+{
+    csv_reader r;
+    int rc = csv_open(&r, path), cap = 0;
+    *classes = NULL;
+    *n = 0;
+    *binary = 1;
+    if (rc) return rc;
+    char **vals = NULL;
+    int nv = 0;
+    if (csv_next(&r) > 0) /* the header */
+        while ((rc = csv_next(&r)) > 0) {
+            if (col >= r.n_fields) continue; /* the main pass names the short row */
+            const char *v = r.fields[col];
+            int one;
+            if (!*v) continue;
+            if (!is_01(v, &one)) *binary = 0;
+            if (strchr(v, ',')) {
+                rc = ecgx_error(ECGX_ERR_FORMAT, "%s:%d: field '%s': class name '%s' has a comma", path, r.line, name, v);
+                break;
+            }
+            int seen = 0;
+            for (int k = 0; k < nv && !seen; k++) seen = !strcmp(vals[k], v);
+            if (seen) continue;
+            if (nv == cap) {
+                cap = cap ? 2 * cap : 16;
+                char **nvv = realloc(vals, sizeof *nvv * (size_t)cap);
+                if (!nvv) { rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory"); break; }
+                vals = nvv;
+            }
+            if (!(vals[nv] = strdup(v))) { rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory"); break; }
+            nv++;
+        }
+    csv_close(&r);
+    if (rc >= 0 && *binary) {
+        for (int k = 0; k < nv; k++) free(vals[k]);
+        nv = 0;
+        char **one = realloc(vals, sizeof *one);
+        if (!one || !(one[0] = strdup(name))) {
+            free(one ? one : vals);
+            return ecgx_error(ECGX_ERR_NOMEM, "out of memory");
+        }
+        vals = one;
+        nv = 1;
+    } else if (rc >= 0) {
+        qsort(vals, (size_t)nv, sizeof *vals, cmp_cstr);
+    }
+    if (rc < 0) {
+        for (int k = 0; k < nv; k++) free(vals[k]);
+        free(vals);
+        return rc;
+    }
+    *classes = vals;
+    *n = nv;
+    return 0;
+}
+
 int ds_labels_csv_read(ds_source *src, int set, int *provides)
 {
     (void)set;
     char path[4096];
-    if (ecgx_path_join(path, sizeof path, src->dir, "labels.csv"))
-        return ecgx_error(ECGX_ERR_ARG, "%s: path too long", src->dir);
     uint64_t fp = DS_FNV_INIT;
-    ds_fingerprint_file(&fp, src->dir, "labels", ".csv");
+    if (src->labels_path) {
+        snprintf(path, sizeof path, "%s", src->labels_path);
+        /* fingerprinted as any file: folder, stem and extension */
+        char pdir[4096], stem[1024];
+        const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path, *dot = strrchr(name, '.');
+        snprintf(pdir, sizeof pdir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+        snprintf(stem, sizeof stem, "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
+        ds_fingerprint_file(&fp, pdir, stem, dot ? dot : "");
+    } else {
+        if (ecgx_path_join(path, sizeof path, src->dir, "labels.csv"))
+            return ecgx_error(ECGX_ERR_ARG, "%s: path too long", src->dir);
+        ds_fingerprint_file(&fp, src->dir, "labels", ".csv");
+    }
+    int c_label = -1, label_binary = 0;
     fp = ds_fnv1a(fp, &src->rate, sizeof src->rate);
     csv_reader r;
     int rc = csv_open(&r, path);
@@ -83,6 +164,15 @@ int ds_labels_csv_read(ds_source *src, int set, int *provides)
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s:%d: the first column must name the record id", path, r.line);
             goto done;
         }
+        if (src->label_column) {
+            c_label = csv_find(r.fields, width, src->label_column);
+            if (c_label <= 0 || c_label == c_split || c_label == c_fold || c_label == c_file) {
+                rc = ecgx_error(ECGX_ERR_FORMAT, "%s:%d: no label column '%s' (the first column is the id)", path, r.line,
+                                src->label_column);
+                goto done;
+            }
+            if (c_file < 0) c_file = 0; /* a metadata file naming records by id */
+        }
         if (c_file < 0) {
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s:%d: missing column 'filename' (a column whose name starts with 'filename')",
                             path, r.line);
@@ -91,7 +181,15 @@ int ds_labels_csv_read(ds_source *src, int set, int *provides)
         is_class = calloc((size_t)width, sizeof *is_class);
         class_names = calloc((size_t)width, sizeof *class_names);
         if (!is_class || !class_names) { rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory"); goto done; }
-        for (int i = 1; i < width; i++) {
+        if (c_label > 0) {
+            rc = label_column_classes(path, c_label, src->label_column, &class_names, &n_class, &label_binary);
+            if (rc) goto done;
+            if (n_class == 0) {
+                rc = ecgx_error(ECGX_ERR_FORMAT, "%s: column '%s' is empty in every row", path, src->label_column);
+                goto done;
+            }
+        }
+        for (int i = 1; i < width && c_label < 0; i++) {
             const char *h = r.fields[i];
             if (i == c_split || i == c_age || i == c_sex || i == c_fold || !strncmp(h, "filename", 8)) continue;
             if (!*h) {
@@ -162,7 +260,7 @@ int ds_labels_csv_read(ds_source *src, int set, int *provides)
             /* class cells: 0 or 1 */
             unsigned char pos[1024];
             int bad = 0;
-            for (int i = 0; i < width && !bad; i++) {
+            for (int i = 0; i < width && !bad && c_label < 0; i++) {
                 if (!names[i]) continue;
                 double v;
                 if (ecgx_parse_double(r.fields[i], &v) || (v != 0 && v != 1)) {
@@ -190,7 +288,14 @@ int ds_labels_csv_read(ds_source *src, int set, int *provides)
             if (split < 0) e->split = ds_split_of_fold(e->fold);
             e->age = age;
             e->sex = sex;
-            for (int i = 0; i < width && rc >= 0; i++)
+            if (c_label > 0) {
+                const char *v = r.fields[c_label];
+                int one = 0;
+                e->no_value = !*v;
+                if (*v && label_binary) is_01(v, &one);
+                if (*v && (!label_binary || one)) rc = ds_entry_add_label(e, label_binary ? src->label_column : v);
+            }
+            for (int i = 0; i < width && rc >= 0 && c_label < 0; i++)
                 if (names[i] && pos[i]) rc = ds_entry_add_label(e, names[i]);
             if (rc < 0) break;
             if (!src->unit[0]) {
