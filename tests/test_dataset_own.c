@@ -175,12 +175,36 @@ static void test_ptbxl_duplicates(void)
     ecgx_dataset_free(ds);
 }
 
+/* The SNOMED CT -> PTB-XL superclass table: every code is one the Challenge
+ * table knows, every superclass one of the five; the NORM rule. */
+static void test_snomed_mapping(void)
+{
+    int n = ecgx_snomed_ptbxl_count();
+    CHECK(n > 40);
+    for (int i = 0; i < n; i++) {
+        const char *code, *sup;
+        CHECK_OK(ecgx_snomed_ptbxl_at(i, &code, &sup));
+        CHECK_MSG(ecgx_snomed_lookup(code) != NULL, "%s is not a Challenge code", code);
+        CHECK(!strcmp(sup, "CD") || !strcmp(sup, "HYP") || !strcmp(sup, "MI") || !strcmp(sup, "NORM") || !strcmp(sup, "STTC"));
+    }
+    CHECK(!strcmp(ecgx_snomed_ptbxl_superclass("164909002"), "CD"));   /* LBBB */
+    CHECK(!strcmp(ecgx_snomed_ptbxl_superclass("270492004"), "CD"));   /* 1AVB, CD in PTB-XL */
+    CHECK(!strcmp(ecgx_snomed_ptbxl_superclass("111975006"), "STTC")); /* LNGQT, STTC in PTB-XL */
+    CHECK(!strcmp(ecgx_snomed_ptbxl_superclass("164873001"), "HYP"));
+    CHECK(!strcmp(ecgx_snomed_ptbxl_superclass("164865005"), "MI"));
+    CHECK(!strcmp(ecgx_snomed_ptbxl_superclass("426783006"), "NORM"));
+    CHECK(ecgx_snomed_ptbxl_superclass("164889003") == NULL); /* AF: a rhythm, no superclass */
+    CHECK(ecgx_snomed_ptbxl_superclass("39732003") == NULL);  /* LAD: an axis */
+    CHECK(ecgx_snomed_ptbxl_at(n, &(const char *){0}, &(const char *){0}) == ECGX_ERR_RANGE);
+}
+
 int main(void)
 {
     bin = getenv("ECGX_BIN");
     if (!bin || access(bin, X_OK)) SKIP("ECGX_BIN is not set (run through make test)");
     tmp = test_tmpdir();
     build();
+    RUN(test_snomed_mapping);
     RUN(test_label_columns);
     RUN(test_duplicates);
     RUN(test_train_from_metadata);

@@ -3,10 +3,13 @@
  * all in the test split (its own thresholds; no validation split needed),
  * --thresholds overriding them, a clear error when thresholds must be chosen
  * on a validation split that is not there, --bootstrap 0 without
- * "[nan, nan]", and a text table whose columns line up. */
+ * "[nan, nan]", a text table whose columns line up, and a Challenge folder
+ * (SNOMED CT #Dx) evaluated against the model's PTB-XL superclasses through
+ * the documented mapping. */
 #include "check.h"
 
 #include <ctype.h>
+#include <sys/stat.h>
 
 static const char *bin, *tmp;
 static const char *model = "models/resnet1d_wang_ptbxl_superdiag.safetensors";
@@ -100,6 +103,47 @@ static void test_test_only_folder(void)
     }
 }
 
+/* A Challenge-style folder (WFDB headers with #Dx SNOMED CT codes) of
+ * synthetic records: LBBB records coded 164909002 (+ sinus rhythm), normal
+ * ones 426783006 alone; a 1st-degree AV block with sinus rhythm is CD, not
+ * NORM; an AF-only record has no superclass and is left out. */
+static void test_challenge_external(void)
+{
+    char dir[600], args[4096], out[16384];
+    snprintf(dir, sizeof dir, "%s/challenge", tmp);
+    mkdir(dir, 0755);
+    const char *conds[] = {"lbbb", "lbbb", "lbbb", "normal", "normal", "normal", "avb1", "af"};
+    const char *dx[] = {"164909002,426783006", "733534002", "164909002", "426783006", "426783006", "426783006",
+                        "270492004,426783006", "164889003"};
+    for (int i = 0; i < 8; i++) {
+        char rec[700], hea[760];
+        snprintf(rec, sizeof rec, "%s/c%d", dir, i);
+        snprintf(args, sizeof args, "synth --condition %s --fs 500 --seed %d -o %s", conds[i], 10 + i, rec);
+        CHECK_MSG(run(args, out, sizeof out) == 0, "%s", out);
+        snprintf(hea, sizeof hea, "%s.hea", rec);
+        char *h = test_slurp(hea, NULL);
+        CHECK(h != NULL);
+        if (!h) return;
+        FILE *f = fopen(hea, "w");
+        for (char *save = NULL, *line = strtok_r(h, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            fprintf(f, "%s\n", strncmp(line, "#Dx", 3) ? line : "");
+        fprintf(f, "#Dx: %s\n", dx[i]);
+        fclose(f);
+        free(h);
+        char fid[760];
+        snprintf(fid, sizeof fid, "%s.fid", rec);
+        remove(fid);
+    }
+    snprintf(args, sizeof args, "dataset info %s --labels superdiagnostic --json", dir);
+    CHECK_MSG(run(args, out, sizeof out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\"n_records\":\t7"), "the AF-only record should be left out: %s", out);
+    snprintf(args, sizeof args, "eval --model %s --data %s --split all --json --bootstrap 0 --quiet", model, dir);
+    CHECK_MSG(run(args, out, sizeof out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\"n\":7") && strstr(out, "\"CD\":{\"n_pos\":4,\"n_neg\":3") &&
+                  strstr(out, "\"NORM\":{\"n_pos\":3,\"n_neg\":4"),
+              "%s", out);
+}
+
 int main(void)
 {
     bin = getenv("ECGX_BIN");
@@ -107,5 +151,6 @@ int main(void)
     if (access(model, R_OK)) SKIP("run from the repository root");
     tmp = test_tmpdir();
     RUN(test_test_only_folder);
+    RUN(test_challenge_external);
     return check_finish();
 }

@@ -173,6 +173,16 @@ const ecgx_snomed_entry *ecgx_snomed_by_abbrev(const char *abbrev);
 int ecgx_snomed_count(void);
 const ecgx_snomed_entry *ecgx_snomed_at(int i);
 
+/* SNOMED CT -> PTB-XL diagnostic superclass, so that a Challenge folder can
+ * be opened with the label set "superdiagnostic" and a PTB-XL model
+ * evaluated on it (docs/dataset.md has the table): "MI", "STTC", "CD",
+ * "HYP"; "NORM" for 426783006 (sinus rhythm), which makes a record NORM
+ * only when none of its codes maps to another superclass; NULL for codes
+ * without a superclass (rhythm, axis, beats), left out as in PTB-XL. */
+const char *ecgx_snomed_ptbxl_superclass(const char *code);
+int ecgx_snomed_ptbxl_count(void);
+int ecgx_snomed_ptbxl_at(int i, const char **code, const char **superclass);
+
 #ifdef __cplusplus
 }
 #endif

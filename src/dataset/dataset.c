@@ -111,12 +111,23 @@ static int read_source(ds_source *src, int set, int mixed_kinds)
                               src->dir, set == SET_DEFAULT ? "" : "label set '", set == SET_DEFAULT ? "" : ds_set_name(set),
                               set == SET_DEFAULT ? "only the sets sex and age can be read from it"
                                                  : "' is not available (only sex and age)");
-        if (set != SET_DEFAULT && set != SET_DX && set != SET_SEX && set != SET_AGE)
+        if (set != SET_DEFAULT && set != SET_DX && set != SET_SEX && set != SET_AGE && set != SET_SUPERDIAGNOSTIC)
             return ecgx_error(ECGX_ERR_ARG,
-                              "%s: label set '%s' is not available in a Challenge folder (dx, sex, age)",
+                              "%s: label set '%s' is not available in a Challenge folder (dx, superdiagnostic through "
+                              "the SNOMED CT -> PTB-XL mapping, sex, age)",
                               src->dir, ds_set_name(set));
         src->set = set == SET_DEFAULT ? SET_DX : set;
-        return 0;
+        if (set == SET_SUPERDIAGNOSTIC) {
+            /* external validation of a PTB-XL model: codes -> superclasses, all five declared */
+            static const char *const super[5] = {"CD", "HYP", "MI", "NORM", "STTC"};
+            for (int i = 0; i < src->n_entries && !rc; i++) rc = ds_entry_snomed_to_superclasses(&src->entries[i]);
+            if (!rc && !(src->declared = calloc(5, sizeof *src->declared))) rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory");
+            for (int k = 0; k < 5 && !rc; k++) {
+                if (!(src->declared[k] = strdup(super[k]))) rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory");
+                else src->n_declared = k + 1;
+            }
+        }
+        return rc;
     }
     case DS_LABELS_CSV: {
         int provides = SET_LABELS;

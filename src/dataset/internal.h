@@ -79,6 +79,9 @@ int ds_detect_kind(const char *dir);
 /* Helpers shared by the readers. */
 ds_entry *ds_source_add(ds_source *src);         /* a zeroed entry, NULL on failure */
 int ds_entry_add_label(ds_entry *e, const char *label);
+/* A Challenge entry's SNOMED CT codes replaced by PTB-XL superclasses
+ * (snomed_ptbxl.c). */
+int ds_entry_snomed_to_superclasses(ds_entry *e);
 void ds_source_clear(ds_source *src);
 uint64_t ds_fnv1a(uint64_t h, const void *data, size_t n);
 #define DS_FNV_INIT 0xcbf29ce484222325ULL
