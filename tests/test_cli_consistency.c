@@ -34,7 +34,8 @@ static void test_csv_everywhere(void)
     CHECK_MSG(test_run_cmd(bin, args, a, sizeof a, 1) == 0, "%s", a);
     snprintf(args, sizeof args, "predict --model %s %s --fs 100 --csv", model, csv);
     CHECK_MSG(test_run_cmd(bin, args, out, sizeof out, 1) == 0, "%s", out);
-    const char *pa = strchr(strchr(a, '\n') + 1, ','), *pb = strchr(strchr(out, '\n') + 1, ',');
+    const char *la = strchr(a, '\n'), *lb = strchr(out, '\n');
+    const char *pa = la ? strchr(la + 1, ',') : NULL, *pb = lb ? strchr(lb + 1, ',') : NULL;
     CHECK_MSG(pa && pb && !strcmp(pa, pb), "WFDB %s / CSV %s", pa ? pa : "-", pb ? pb : "-");
     /* without --fs: the one message, naming the file once */
     snprintf(args, sizeof args, "predict --model %s %s", model, csv);
