@@ -225,8 +225,8 @@ static void print_text(const ecgx_dataset *ds, const summary *s)
         printf("identical signals: none\n");
         return;
     }
-    printf("identical signals: %d record%s byte-identical to another (%d across splits: a leak between them)\n", s->n_dup,
-           s->n_dup == 1 ? " is" : "s are", s->n_dup_cross);
+    printf("identical signals: %d record%s byte-identical to another (%d across splits%s)\n", s->n_dup,
+           s->n_dup == 1 ? " is" : "s are", s->n_dup_cross, s->n_dup_cross ? ": a leak between them" : "");
     for (int k = 0; k < s->n_dup; k++) {
         ecgx_dataset_entry a, b;
         ecgx_dataset_record_info(ds, s->dup[k].a, &a);

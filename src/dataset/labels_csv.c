@@ -182,6 +182,8 @@ int ds_labels_csv_read(ds_source *src, int set, int *provides)
         class_names = calloc((size_t)width, sizeof *class_names);
         if (!is_class || !class_names) { rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory"); goto done; }
         if (c_label > 0) {
+            free(class_names); /* replaced by the column's classes */
+            class_names = NULL;
             rc = label_column_classes(path, c_label, src->label_column, &class_names, &n_class, &label_binary);
             if (rc) goto done;
             if (n_class == 0) {
