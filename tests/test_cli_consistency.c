@@ -90,6 +90,16 @@ static void test_render_start(void)
     CHECK(access(png, F_OK) != 0);
     snprintf(args, sizeof args, "render %s --start 3 -o %s", rec, png);
     CHECK_MSG(run(args, out, sizeof out) == 0, "%s", out);
+    /* the other limits named by option, as every command names them */
+    snprintf(args, sizeof args, "render %s --dpi 5 -o %s", rec, png);
+    CHECK_MSG(run(args, out, sizeof out) == 2 && strstr(out, "ecgx render: --dpi 5: must be in [10, 2400]"), "%s", out);
+    snprintf(args, sizeof args, "render %s --duration 0 -o %s", rec, png);
+    CHECK_MSG(run(args, out, sizeof out) == 2 && strstr(out, "--duration 0: must be in (0, 120]"), "%s", out);
+    const char *cmds[] = {"features", "peaks", "delineate", "info"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(args, sizeof args, "%s %s.csv --fs -3", cmds[i], rec);
+        CHECK_MSG(run(args, out, sizeof out) == 2 && strstr(out, "--fs -3: must be in (0, 1e+06]"), "%s: %s", cmds[i], out);
+    }
 }
 
 static void test_dataset_messages(void)

@@ -79,7 +79,10 @@ int cmd_features(int argc, char **argv)
         if (strcmp(argv[i], "--csv") == 0) { json = 0; continue; }
         if (strcmp(argv[i], "--quiet") == 0) { quiet = 1; continue; }
         if ((r = cli_opt("features", argc, argv, &i, "-o", &outpath)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
-        if ((r = cli_opt_double("features", argc, argv, &i, "--fs", &fs, &err)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("features", argc, argv, &i, "--fs", &fs, &err)) != 0) {
+            if (r < 0 || cli_check_double("features", "--fs", fs, 0, 1e6, CLI_LO_OPEN)) return EXIT_USAGE;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("features", "unknown option '%s'", argv[i]);
         if (path) return cli_usage_error("features", "one record or directory ('%s' and '%s')", path, argv[i]);
         path = argv[i];

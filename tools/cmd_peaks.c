@@ -28,7 +28,10 @@ int cmd_peaks(int argc, char **argv)
         if (cli_is_help(argv[i])) { help(stdout); return EXIT_OK; }
         if (strcmp(argv[i], "--json") == 0) { json = 1; continue; }
         if ((r = cli_opt("peaks", argc, argv, &i, "--lead", &lead_name)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
-        if ((r = cli_opt_double("peaks", argc, argv, &i, "--fs", &fs, &err)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("peaks", argc, argv, &i, "--fs", &fs, &err)) != 0) {
+            if (r < 0 || cli_check_double("peaks", "--fs", fs, 0, 1e6, CLI_LO_OPEN)) return EXIT_USAGE;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("peaks", "unknown option '%s'", argv[i]);
         if (path) return cli_usage_error("peaks", "one record at a time ('%s' and '%s')", path, argv[i]);
         path = argv[i];

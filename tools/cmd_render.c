@@ -77,6 +77,13 @@ int cmd_render(int argc, char **argv)
     }
     if (!in) return cli_usage_error("render", "no record given");
     if (!out) return cli_usage_error("render", "no output given (-o OUT.png or OUT.svg)");
+    /* the library's limits, named by option (the library names the field) */
+    if (cli_check_double("render", "--dpi", dpi, 10, 2400, 0) || cli_check_double("render", "--speed", speed, 5, 200, 0) ||
+        cli_check_double("render", "--gain", gain, 1, 100, 0) ||
+        cli_check_double("render", "--duration", duration, 0, 120, CLI_LO_OPEN) ||
+        cli_check_double("render", "--start", start, 0, INFINITY, 0) ||
+        (fs != 0 && cli_check_double("render", "--fs", fs, 0, 1e6, CLI_LO_OPEN)))
+        return EXIT_USAGE;
     ecgx_render_options o;
     ecgx_render_options_default(&o);
     if (layout) {
