@@ -37,6 +37,15 @@ static void test_csv_everywhere(void)
     const char *la = strchr(a, '\n'), *lb = strchr(out, '\n');
     const char *pa = la ? strchr(la + 1, ',') : NULL, *pb = lb ? strchr(lb + 1, ',') : NULL;
     CHECK_MSG(pa && pb && !strcmp(pa, pb), "WFDB %s / CSV %s", pa ? pa : "-", pb ? pb : "-");
+    /* the model's stored thresholds mark the positive classes (text '*', JSON "positive") */
+    snprintf(args, sizeof args, "predict --model %s %s --fs 100 --json", model, csv);
+    CHECK_MSG(test_run_cmd(bin, args, out, sizeof out, 1) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\"thresholds\":{\"CD\":0.777897894,") && strstr(out, "\"positive\":[\"CD\"]"), "%s", out);
+    snprintf(args, sizeof args, "predict --model %s %s", model, rec);
+    CHECK_MSG(test_run_cmd(bin, args, out, sizeof out, 1) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "at or above the model's threshold; f1 on the validation split, 250 records") &&
+                  strstr(out, ": CD 0.99") && strstr(out, "* HYP"),
+              "%s", out);
     /* without --fs: the one message, naming the file once */
     snprintf(args, sizeof args, "predict --model %s %s", model, csv);
     CHECK_MSG(run(args, out, sizeof out) == 1 && strstr(out, "--fs") && count(out, csv) == 1, "%s", out);

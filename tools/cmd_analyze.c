@@ -171,12 +171,13 @@ int cmd_analyze(int argc, char **argv)
     ecgx_progress pg;
     ecgx_progress_begin(&pg, "analyze", n, 0);
     for (int k = 0; k < n; k++) {
+        char mb[2048]; /* a message about the record, naming it once */
         ecgx_dataset_entry info;
         ecgx_dataset_record_info(ds, idx[k], &info);
         ecgx_dataset_labels(ds, idx[k], y);
         ecgx_record *rec = NULL;
         if (ecgx_dataset_load(ds, idx[k], &rec) < 0) {
-            fprintf(stderr, "ecgx %s: %s: %s (skipped)\n", cmd, info.path, ecgx_last_error());
+            fprintf(stderr, "ecgx %s: %s (skipped)\n", cmd, cli_file_message(info.path, ecgx_last_error(), mb, sizeof mb));
             failed++;
             continue;
         }
@@ -187,7 +188,7 @@ int cmd_analyze(int argc, char **argv)
             xai_explained e;
             ecgx_record *copy = ecgx_record_clone(rec);
             if (!copy || xai_cli_explain(m, info.path, copy, &oo, &e) < 0) {
-                fprintf(stderr, "ecgx %s: %s: %s (skipped)\n", cmd, info.path, ecgx_last_error());
+                fprintf(stderr, "ecgx %s: %s (skipped)\n", cmd, cli_file_message(info.path, ecgx_last_error(), mb, sizeof mb));
                 failed++;
                 continue;
             }
