@@ -207,6 +207,11 @@ static int train_class(const ecgx_trees *m, const ecgx_trees_table *t, const ecg
     for (int j = 0; j < r->nf; j++)
         if (!(k->features[j] = strdup(t->cols[r->feat[j]]))) { rc = ecgx_error(ECGX_ERR_NOMEM, "trees: out of memory"); goto done; }
     for (int s = 0; s < nsteps; s++) { k->rfe_nf[s] = steps[s].nf; k->rfe_auroc[s] = steps[s].auroc; }
+    /* names inside XGBoost's own model too, for anyone who loads it elsewhere */
+    if (XGBoosterSetStrFeatureInfo(k->bst, "feature_name", (const char **)k->features, (bst_ulong)k->nf)) {
+        rc = trees_xgb_error("feature names");
+        goto done;
+    }
     /* the decision threshold: Youden's on the validation probabilities */
     {
         DMatrixHandle d = NULL;
