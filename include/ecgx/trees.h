@@ -22,6 +22,8 @@
 #include "ecgx/record.h"
 #include "ecgx/render.h"
 
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -61,6 +63,7 @@ int ecgx_trees_table_build(const ecgx_dataset *ds, const char *split, int quiet,
 
 /* CSV: record,path,split,fold,label_<class>...,<columns...>; missing empty. */
 int ecgx_trees_table_write_csv(const ecgx_trees_table *t, const char *path);
+void ecgx_trees_table_print_csv(const ecgx_trees_table *t, FILE *out);
 
 /* Index of a column by name, -1 when absent. */
 int ecgx_trees_table_col(const ecgx_trees_table *t, const char *name);

@@ -219,6 +219,22 @@ int ecgx_trees_load(const char *path, ecgx_trees **out)
         if (!rc && (int)nfeat != k->nf)
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s: class %s: the XGBoost model has %d features, \"features\" lists %d", path,
                             k->name, (int)nfeat, k->nf);
+        /* warm up: XGBoost configures its predictor and caches each tree's
+         * node means on the first contributions call; pay that here, once,
+         * rather than inside the first explanation */
+        if (!rc) {
+            DMatrixHandle d = NULL;
+            int map1 = -1;
+            double nan1 = NAN, *phi = malloc(sizeof *phi * (size_t)(k->nf + 1));
+            int *map = malloc(sizeof *map * (size_t)(k->nf + 1));
+            if (!phi || !map) rc = ecgx_error(ECGX_ERR_NOMEM, "trees: out of memory");
+            for (int j = 0; !rc && j < k->nf; j++) map[j] = map1;
+            if (!rc) rc = trees_dmatrix(&nan1, 1, NULL, 1, map, k->nf, NULL, NULL, &d);
+            if (!rc) rc = trees_predict_dm(k->bst, d, 2, (size_t)k->nf + 1, phi);
+            if (d) XGDMatrixFree(d);
+            free(phi);
+            free(map);
+        }
     }
 done:
     cJSON_Delete(root);

@@ -84,7 +84,7 @@ int ecgx_trees_render_beeswarm(const ecgx_trees *m, int c, const double *phi, co
     for (int r = 0; r < rows; r++) {
         ecgx_trees_feature_words(m->cls[c].features[rk[r].j], words, sizeof words, unit, sizeof unit);
         snprintf(lab, sizeof lab, "%s%s%s%s", words, *unit ? " (" : "", unit, *unit ? ")" : "");
-        double w = cv_text_width(2.4, lab);
+        double w = 1.1 * cv_text_width(2.4, lab); /* some slack: the raster font runs a little wide */
         if (w > lab_w) lab_w = w;
     }
     double margin = 6, top = 14, row = 8, plot_w = 110;

@@ -194,7 +194,12 @@ int ecgx_trees_table_write_csv(const ecgx_trees_table *t, const char *path)
     ecgx_outfile of = {0};
     int rc = ecgx_outfile_open(&of, path);
     if (rc) return rc;
-    FILE *o = of.fp;
+    ecgx_trees_table_print_csv(t, of.fp);
+    return ecgx_outfile_commit(&of);
+}
+
+void ecgx_trees_table_print_csv(const ecgx_trees_table *t, FILE *o)
+{
     fprintf(o, "record,path,split,fold");
     for (int k = 0; k < t->n_classes; k++) fprintf(o, ",label_%s", t->classes[k]);
     for (int c = 0; c < t->n_cols; c++) fprintf(o, ",%s", t->cols[c]);
@@ -213,5 +218,4 @@ int ecgx_trees_table_write_csv(const ecgx_trees_table *t, const char *path)
         }
         fputc('\n', o);
     }
-    return ecgx_outfile_commit(&of);
 }

@@ -40,7 +40,8 @@ static int strip_unit(const char *col, char *base, size_t n, char *unit, size_t 
         size_t u = strlen(units[k]);
         if (L > u && !strcmp(col + L - u, units[k])) {
             snprintf(base, n, "%.*s", (int)(L - u), col);
-            const char *shown = !strcmp(units[k], "_deg_z") ? "deg (z-scored leads)" : !strcmp(units[k], "_z") ? "SD" : units[k] + 1;
+            /* _z: a record z-scored lead by lead (ptbxl-filtered): amplitudes in SDs of the lead */
+            const char *shown = !strcmp(units[k], "_deg_z") ? "deg, z-scored leads" : !strcmp(units[k], "_z") ? "SD, z-scored" : units[k] + 1;
             snprintf(unit, nu, "%s", shown);
             return 1;
         }
@@ -66,9 +67,7 @@ void ecgx_trees_feature_words(const char *col, char *words, size_t n_words, char
     for (size_t k = 0; k < sizeof LEAD / sizeof *LEAD; k++) {
         size_t p = strlen(LEAD[k].key);
         if (!strncmp(base, LEAD[k].key, p) && base[p] == '_') {
-            /* z columns come from records scaled lead by lead: say so, they are not mV */
-            snprintf(words, n_words, "%s in %s%s", LEAD[k].words, lead_words(base + p + 1),
-                     !strcmp(u, "SD") ? " (z-scored)" : "");
+            snprintf(words, n_words, "%s in %s", LEAD[k].words, lead_words(base + p + 1));
             return;
         }
     }
