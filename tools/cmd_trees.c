@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "ecgx/eval.h"
 #include "ecgx/io.h"
+#include "ecgx/outfile.h"
 #include "ecgx/trees.h"
 
 #include <cjson/cJSON.h>
@@ -29,7 +30,8 @@ static void usage(FILE *o)
             "  --age-threshold Y     with --labels age: the target age >= Y years\n"
             "  --param KEY=VALUE     any XGBoost parameter (repeatable), e.g. --param max_depth=6\n"
             "  --rounds N            most boosting rounds (1000)\n"
-            "  --early-stopping N    stop after N rounds without a better validation metric (50)\n"
+            "  --early-stopping N    stop after N rounds without a better validation metric (50; 0: run\n"
+            "                        every round; the best round on validation is kept either way)\n"
             "  --no-class-weights    no scale_pos_weight = negatives/positives\n"
             "  --no-rfe              keep every feature\n"
             "  --rfe-drop F          fraction dropped per elimination step (0.2)\n"
@@ -172,8 +174,9 @@ static cJSON *ci(ecgx_interval v) { cJSON *a = cJSON_CreateArray(); cJSON_AddIte
 static int write_csv(const char *path, const ecgx_trees *m, const ecgx_trees_table *t, const int *rows, int n,
                      const double *v)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return ecgx_error(ECGX_ERR_IO, "%s: cannot write", path);
+    ecgx_outfile of = {0};
+    if (ecgx_outfile_open(&of, path) < 0) return -1;
+    FILE *f = of.fp;
     int K = ecgx_trees_n_classes(m);
     fprintf(f, "record");
     for (int k = 0; k < K; k++) fprintf(f, ",%s", ecgx_trees_class_name(m, k));
@@ -183,7 +186,7 @@ static int write_csv(const char *path, const ecgx_trees *m, const ecgx_trees_tab
         for (int k = 0; k < K; k++) fprintf(f, ",%.9g", v[(size_t)i * K + k]);
         fputc('\n', f);
     }
-    return fclose(f) ? ecgx_error(ECGX_ERR_IO, "%s: write failed", path) : 0;
+    return ecgx_outfile_commit(&of);
 }
 
 static int do_eval(int argc, char **argv)
