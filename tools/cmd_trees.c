@@ -214,10 +214,10 @@ static int do_eval(int argc, char **argv)
     char *cls = NULL;
     double *scores = NULL, *row_scores = NULL, *thr = NULL, *xs = NULL;
     uint8_t *lab = NULL;
-    int *rows = NULL, rc = EXIT_BAD_INPUT;
+    int *rows = NULL, rc = EXIT_BAD_INPUT, K = 0;
     double **phis = NULL;
     if (ecgx_trees_load(c.trees, &m)) { rc = cli_fail("trees"); goto done; }
-    int K = ecgx_trees_n_classes(m);
+    K = ecgx_trees_n_classes(m);
     cls = class_list(m);
     if (open_data(&c, ecgx_trees_label_set(m), cls, &ds) || ecgx_trees_table_build(ds, split, 1, &t)) { rc = cli_fail("trees"); goto done; }
     /* records with every target known (sex and age can be unknown) */
