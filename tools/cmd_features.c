@@ -5,6 +5,7 @@
 #include "ecgx/measure.h"
 #include "ecgx/outfile.h"
 #include "ecgx/progress.h"
+#include "ecgx/trees.h"
 
 #include <cjson/cJSON.h>
 #include <ftw.h>
@@ -16,7 +17,8 @@
 
 static void help(FILE *out)
 {
-    fprintf(out, "usage: ecgx features RECORD|DIR [--csv | --json] [-o FILE] [--fs HZ] [--quiet]\n\n"
+    fprintf(out, "usage: ecgx features RECORD|DIR [--csv | --json] [-o FILE] [--fs HZ] [--quiet]\n"
+                 "       ecgx features --data DIR[,DIR...] [--labels SET] [--rate 100|500] [--split S] [-o FILE]\n\n"
                  "Measure each record (HR, RR, RMSSD, PR, QRS, QT, QTc Bazett/Fridericia/\n"
                  "Framingham, P/QRS/T axes, per-lead P/Q/R/S/T amplitudes, ST60/ST80,\n"
                  "Sokolow-Lyon, Cornell), named {Feature}_{Lead|Global}. A DIR is searched\n"
@@ -26,7 +28,11 @@ static void help(FILE *out)
                  "  --json     an array of {record, features{...}}\n"
                  "  -o FILE    write to FILE (atomically) instead of stdout\n"
                  "  --fs HZ    sampling rate of CSV records\n"
-                 "  --quiet    no progress\n\n"
+                 "  --quiet    no progress\n"
+                 "  --data D   a whole dataset as the measurement table of 'ecgx trees' (CSV): record, path,\n"
+                 "             split, fold, label_<class>..., then every measurement with its unit in the\n"
+                 "             column name (QRS_ms, R_amp_V5_mV; _z for records not in mV), QTcHodges_ms,\n"
+                 "             age_years, sex_female; missing values empty, never 0\n\n"
                  "exit codes: 0 ok, 1 bad input (some record failed), 2 usage error\n");
 }
 
@@ -67,9 +73,30 @@ static int column_index(char ***cols, int *ncols, int *cap, const char *name)
     return (*ncols)++;
 }
 
+/* --data: the dataset's measurement table, built by the trees module */
+static int dataset_table(const char *dirs, const char *labels, int rate, const char *split, const char *outpath, int quiet)
+{
+    ecgx_dataset_options o;
+    ecgx_dataset_options_init(&o);
+    o.label_set = labels;
+    o.ptbxl_rate = rate;
+    o.keep_unlabeled = labels && (!strcmp(labels, "sex") || !strcmp(labels, "age"));
+    ecgx_dataset *ds = NULL;
+    ecgx_trees_table *t = NULL;
+    int rc = ecgx_dataset_open(dirs, &o, &ds);
+    if (!rc) rc = ecgx_trees_table_build(ds, split, quiet, &t);
+    if (!rc && outpath) rc = ecgx_trees_table_write_csv(t, outpath);
+    else if (!rc) ecgx_trees_table_print_csv(t, stdout);
+    if (!rc && t->n_failed) fprintf(stderr, "ecgx features: %d of %d records could not be measured (their measurements are empty)\n", t->n_failed, t->n_rows);
+    ecgx_trees_table_free(t);
+    ecgx_dataset_free(ds);
+    return rc ? cli_fail("features") : EXIT_OK;
+}
+
 int cmd_features(int argc, char **argv)
 {
-    const char *path = NULL, *outpath = NULL;
+    const char *path = NULL, *outpath = NULL, *data = NULL, *labels = NULL, *split = NULL;
+    int rate = 100;
     int json = 0, quiet = 0, err = 0;
     double fs = 0;
     for (int i = 1; i < argc; i++) {
@@ -83,10 +110,16 @@ int cmd_features(int argc, char **argv)
             if (r < 0 || cli_check_double("features", "--fs", fs, 0, 1e6, CLI_LO_OPEN)) return EXIT_USAGE;
             continue;
         }
+        if ((r = cli_opt("features", argc, argv, &i, "--data", &data)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt("features", argc, argv, &i, "--labels", &labels)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt("features", argc, argv, &i, "--split", &split)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_int("features", argc, argv, &i, "--rate", &rate, &err)) != 0) { if (r < 0) return EXIT_USAGE; continue; }
         if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("features", "unknown option '%s'", argv[i]);
         if (path) return cli_usage_error("features", "one record or directory ('%s' and '%s')", path, argv[i]);
         path = argv[i];
     }
+    if (data && path) return cli_usage_error("features", "--data and a record or directory exclude each other");
+    if (data) return dataset_table(data, labels, rate, split, outpath, quiet);
     if (!path) return cli_usage_error("features", "which record or directory?");
 
     path_list recs = {0};
