@@ -1,6 +1,9 @@
 /* libFuzzer target for the dataset module's parsers of untrusted bytes: the
- * CSV reader, the scp_codes dict parser and the cache file reader. The first
+ * CSV reader, the scp_codes dict parser, the cache file reader, and (first
+ * byte >= 0xF0) a labels file outside the data folder read whole or by one
+ * label column (ecgx_dataset_options.labels_file / label_column). The first
  * byte picks which. */
+#include "ecgx/dataset.h"
 #include "dataset/cache_format.h"
 #include "dataset/csv.h"
 #include "dataset/internal.h"
@@ -21,6 +24,28 @@ static int count_key(void *ctx, const char *key)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
+    if (data[0] >= 0xF0) {
+        /* a labels file beside an empty folder: every row's record is absent,
+         * but the header, the label column and every cell are parsed */
+        char dir[] = "/tmp/ecgx-fuzz-dir-XXXXXX", path[] = "/tmp/ecgx-fuzz-labels-XXXXXX";
+        if (!mkdtemp(dir)) return 0;
+        int fd = mkstemp(path);
+        if (fd < 0) { rmdir(dir); return 0; }
+        ssize_t wrote = write(fd, data + 1, size - 1);
+        close(fd);
+        if (wrote == (ssize_t)(size - 1)) {
+            static const char *const cols[] = {NULL, "label", "AF", "split"};
+            ecgx_dataset_options o;
+            ecgx_dataset_options_init(&o);
+            o.labels_file = path;
+            o.label_column = cols[data[0] & 3];
+            ecgx_dataset *ds = NULL;
+            if (ecgx_dataset_open(dir, &o, &ds) == 0) ecgx_dataset_free(ds);
+        }
+        unlink(path);
+        rmdir(dir);
+        return 0;
+    }
     int mode = data[0] % 4;
     data++;
     size--;
