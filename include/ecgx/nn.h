@@ -216,6 +216,16 @@ double ecgx_model_forward_flops_executed(const ecgx_model *m, int length);
 
 /* Threads used by the library's OpenMP loops (0 = OpenMP default). */
 void ecgx_nn_set_threads(int n);
+/* Threads worth using now for a short job: the threads OpenMP would use,
+ * fewer when other processes keep cores busy (runnable tasks counted from
+ * /proc/loadavg at the call; at least 1). Pass the result to
+ * ecgx_nn_set_threads; a job of minutes should not, since the load changes. */
+int ecgx_nn_threads_available(void);
+/* The rule itself, on a /proc/loadavg line ("0.5 0.4 0.3 3/200 1234"), ncpu
+ * cores and `want` threads: want, capped at the cores not taken by the other
+ * runnable tasks (the caller is one of those counted); want when the line
+ * does not parse. */
+int ecgx_nn_threads_for_load(const char *loadavg, int ncpu, int want);
 
 /* ---- records: sliding windows ---- */
 
