@@ -5,6 +5,7 @@
  * train --labels age) gives its target in years instead, the MEAN over the
  * same windows (see nn_regression.h). */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "ecgx/nn.h"
 #include "ecgx/io.h"
 #include "nn_model_meta.h"
@@ -77,7 +78,8 @@ int cmd_predict(int argc, char **argv)
         int n = 0;
         ecgx_record *rec = NULL;
         char note[256];
-        if (ecgx_record_read(recs[r], &rec) < 0 || ecgx_model_prepare_record(m, rec, ECGX_PREPARE_STRICT, &x, &n, NULL, note, sizeof note) < 0) {
+        if (ecgx_record_read(recs[r], &rec) < 0 || cli_record_check("predict", rec, CLI_USE_MODEL, ecgx_model_in_channels(m), NULL) < 0 ||
+            ecgx_model_prepare_record(m, rec, ECGX_PREPARE_STRICT, &x, &n, NULL, note, sizeof note) < 0) {
             fprintf(stderr, "ecgx predict: %s: %s\n", recs[r], ecgx_last_error());
             ecgx_record_free(rec);
             rc = EXIT_BAD_INPUT;
