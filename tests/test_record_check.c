@@ -261,6 +261,13 @@ static void test_cli(void)
     CHECK(run(a) == 1 && strstr(err_text, "no sample is a number"));
     snprintf(a, sizeof a, "render '%s/flatv3' -o '%s/f.png'", dir, dir);
     CHECK_MSG(run(a) == 0 && strstr(err_text, "flat lead: V3"), "%s", err_text);
+    const char *timing[] = {"peaks", "delineate"}; /* drawn or timed: samples only */
+    for (int k = 0; k < 2; k++) {
+        snprintf(a, sizeof a, "%s '%s/allnan'", timing[k], dir);
+        CHECK_MSG(run(a) == 1 && strstr(err_text, "no sample is a number"), "%s: %s", a, err_text);
+        snprintf(a, sizeof a, "%s '%s/zunit'", timing[k], dir);
+        CHECK_MSG(run(a) == 0, "%s: %s", a, err_text);
+    }
     /* info --json: invalid samples and flat leads */
     snprintf(a, sizeof a, "info --json '%s/allnan'", dir);
     CHECK(run(a) == 0 && strstr(out_text, "\"invalid_samples\":\t12000") && strstr(out_text, "\"flat_leads\""));

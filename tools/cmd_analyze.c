@@ -190,6 +190,7 @@ int cmd_analyze(int argc, char **argv)
             if (!copy || cli_record_check(cmd, copy, CLI_USE_EXPLAIN, ecgx_model_in_channels(m), NULL) < 0 ||
                 xai_cli_explain(m, info.path, copy, &oo, &e) < 0) {
                 fprintf(stderr, "ecgx %s: %s: %s (skipped)\n", cmd, info.path, ecgx_last_error());
+                ecgx_record_free(copy); /* still ours when the check or the explanation failed */
                 failed++;
                 continue;
             }
