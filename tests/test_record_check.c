@@ -15,6 +15,7 @@
 #include "check.h"
 #include "ecgx/dataset.h"
 #include "ecgx/io.h"
+#include "ecgx/nn.h"
 #include "ecgx/record_check.h"
 
 #include <sys/wait.h>
@@ -87,6 +88,32 @@ static void test_clean_and_nan(void)
     CHECK(ecgx_record_check(r, &view, &rep) < 0 && strstr(ecgx_last_error(), "no sample is a number"));
     CHECK(rep.n_invalid == 12000 && rep.n_flat == 12);
     ecgx_record_free(r);
+}
+
+/* Where NaN became zeros: the model's preprocessing "interpolated" a lead
+ * with no finite sample into a flat line. A library caller that skips the
+ * check now gets an error for such a lead; a few NaN are still filled. */
+static void test_prepare_refuses_nan_lead(void)
+{
+    ecgx_model *m = NULL;
+    ecgx_model_config cfg = {12, 5, 1};
+    CHECK_OK(ecgx_model_create("resnet1d_wang", &cfg, &m));
+    if (!m) return;
+    ecgx_record *r = clean_record(10);
+    float *x = NULL;
+    int L = 0;
+    char note[256];
+    float *v2 = ecgx_record_lead(r, ECGX_LEAD_V2);
+    for (int t = 10; t < 13; t++) v2[t] = NAN;
+    CHECK_OK(ecgx_model_prepare_record(m, r, 0, &x, &L, NULL, note, sizeof note));
+    CHECK(strstr(note, "3 non-finite samples interpolated") != NULL);
+    free(x);
+    x = NULL;
+    for (int64_t t = 0; t < r->n_samples; t++) v2[t] = NAN;
+    CHECK(ecgx_model_prepare_record(m, r, 0, &x, &L, NULL, note, sizeof note) == ECGX_ERR_FORMAT);
+    CHECK(x == NULL && strstr(ecgx_last_error(), "lead V2 has no sample that is a number"));
+    ecgx_record_free(r);
+    ecgx_model_free(m);
 }
 
 static void test_leads_flat_units_length(void)
@@ -311,6 +338,7 @@ int main(void)
     if (!bin || !*bin) bin = "build/ecgx";
     if (access(bin, X_OK) != 0) bin = NULL;
     RUN(test_clean_and_nan);
+    RUN(test_prepare_refuses_nan_lead);
     RUN(test_leads_flat_units_length);
     RUN(test_dataset_load);
     RUN(test_cli);

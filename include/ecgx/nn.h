@@ -312,7 +312,8 @@ int ecgx_nn_preprocess(const float *x, int leads, int64_t n, double fs_in, doubl
 /* The model's input for a whole record: for a 12-channel model the record's
  * leads in the standard 12 order (missing leads are zeros; error when none
  * is present), otherwise exactly in_channels leads as they are; NaN/Inf
- * samples interpolated (ecgx_dsp_sanitize); then ecgx_nn_preprocess to the
+ * samples interpolated (ecgx_dsp_sanitize), but a lead with no finite sample
+ * is an error (it would become a flat line of zeros); then ecgx_nn_preprocess to the
  * model's "fs" metadata. With ECGX_PREPARE_STRICT a missing standard lead or
  * a non-finite sample is an error instead (predictions on made-up signal
  * are worse than none; explanations prefer an answer). *x is
