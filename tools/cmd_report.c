@@ -275,6 +275,7 @@ int cmd_report(int argc, char **argv)
     nn_model_meta mm;
     double thr[64];
 
+    if (!getenv("OMP_NUM_THREADS")) ecgx_nn_set_threads(ecgx_nn_threads_available()); /* short job: busy cores left alone */
     if (ecgx_model_load(model, &m) < 0 || nn_model_meta_read(m, model, &mm) < 0) {
         fail_file(model);
         goto done;

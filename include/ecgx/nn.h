@@ -222,10 +222,12 @@ void ecgx_nn_set_threads(int n);
  * ecgx_nn_set_threads; a job of minutes should not, since the load changes. */
 int ecgx_nn_threads_available(void);
 /* The rule itself, on a /proc/loadavg line ("0.5 0.4 0.3 3/200 1234"), ncpu
- * cores and `want` threads: want, capped at the cores not taken by the other
- * runnable tasks (the caller is one of those counted); want when the line
- * does not parse. */
-int ecgx_nn_threads_for_load(const char *loadavg, int ncpu, int want);
+ * cores, `want` threads and `own` runnable threads of the caller's process
+ * besides the caller (OpenMP workers still spinning after a parallel
+ * region): want, capped at the cores not taken by the other runnable tasks
+ * (the line counts the caller and its own threads too), at least 1; want
+ * when the line does not parse. */
+int ecgx_nn_threads_for_load(const char *loadavg, int ncpu, int want, int own);
 
 /* ---- records: sliding windows ---- */
 

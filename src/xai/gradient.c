@@ -93,14 +93,19 @@ static int simple_gradient(ecgx_model *m, const float *x, int L, const ecgx_xai_
     return rc;
 }
 
-/* IG's default batch: one alpha step per thread. The forward pass then runs
- * sample-major (each thread one input, its activations in cache) and the
- * arenas stay small; resnet1d_wang on 12 x 1000 with 2 threads: 64 steps in
- * 0.23 s with batches of 2 against 0.33 s with batches of 16, whose 300 MB of
- * activations cost 75,000 page faults in a fresh process (docs/xai.md). */
+/* IG's default batch: one alpha step per thread when those threads have
+ * cores to themselves. The forward pass then runs sample-major (each thread
+ * one input, its activations in cache) and the arenas stay small;
+ * resnet1d_wang on 12 x 1000 with 2 idle threads: 64 steps in 0.23 s with
+ * batches of 2 against 0.33 s with batches of 16, whose 300 MB of
+ * activations cost 75,000 page faults in a fresh process. On cores other
+ * processes keep busy, small batches multiply the backward pass's per-layer
+ * barriers, each waiting for a descheduled thread (ecgx report: 18 s against
+ * 7 s under a load of 13): there the batch stays 16 (docs/xai.md). */
 static int xai_ig_auto_batch(void)
 {
     int t = omp_get_max_threads();
+    if (t > 1 && ecgx_nn_threads_available() < t) return 16;
     return t < 1 ? 1 : t > 16 ? 16 : t;
 }
 
