@@ -3,6 +3,7 @@
  * relevance, and relevance against predicted probability; CSV and JSON, and
  * sentences a cardiologist reads. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "nn_regression.h"
 #include "xai_cli.h"
 
@@ -187,8 +188,10 @@ int cmd_analyze(int argc, char **argv)
             oo.target = c;
             xai_explained e;
             ecgx_record *copy = ecgx_record_clone(rec);
-            if (!copy || xai_cli_explain(m, info.path, copy, &oo, &e) < 0) {
+            if (!copy || cli_record_check(cmd, copy, CLI_USE_EXPLAIN, ecgx_model_in_channels(m), NULL) < 0 ||
+                xai_cli_explain(m, info.path, copy, &oo, &e) < 0) {
                 fprintf(stderr, "ecgx %s: %s (skipped)\n", cmd, cli_file_message(info.path, ecgx_last_error(), mb, sizeof mb));
+                ecgx_record_free(copy); /* still ours when the check or the explanation failed */
                 failed++;
                 continue;
             }

@@ -1,6 +1,7 @@
 /* ecgx explain: relevance of one record for one class of a model, with a
  * clinical summary (per lead, per wave and segment, in words). */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "xai_cli.h"
 
 #include "ecgx/io.h"
@@ -216,6 +217,7 @@ int cmd_explain(int argc, char **argv)
     }
     ecgx_record *rec = NULL;
     int rc = csv_fs > 0 ? ecgx_record_read_ex(rec_path, csv_fs, &rec, NULL) : ecgx_record_read(rec_path, &rec);
+    if (rc >= 0) rc = cli_record_check(cmd, rec, CLI_USE_EXPLAIN, ecgx_model_in_channels(m), NULL);
     xai_explained e;
     memset(&e, 0, sizeof e);
     if (rc >= 0) rc = xai_cli_explain(m, rec_path, rec, &o, &e);

@@ -1,5 +1,6 @@
 /* ecgx peaks: QRS detection (R peaks and RR intervals) of a record. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "ecgx/io.h"
 #include "ecgx/qrs.h"
 
@@ -39,6 +40,10 @@ int cmd_peaks(int argc, char **argv)
     if (!path) return cli_usage_error("peaks", "which record?");
     ecgx_record *rec;
     if (ecgx_record_read_ex(path, fs, &rec, NULL) < 0) return cli_fail("peaks");
+    if (cli_record_check("peaks", rec, CLI_USE_VIEW, 0, NULL) < 0) {
+        ecgx_record_free(rec);
+        return cli_fail("peaks");
+    }
     int lead = -1;
     if (lead_name) {
         lead = ecgx_record_find_lead(rec, lead_name);

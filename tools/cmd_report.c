@@ -5,6 +5,7 @@
  * and put into clinical sentences, the record is measured (dsp), and all of
  * it goes into one self-contained HTML file (ecgx_report_write, atomic). */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "nn_data.h"
 #include "nn_model_meta.h"
 #include "nn_regression.h"
@@ -274,6 +275,7 @@ int cmd_report(int argc, char **argv)
     nn_model_meta mm;
     double thr[64];
 
+    if (!getenv("OMP_NUM_THREADS")) ecgx_nn_set_threads(ecgx_nn_threads_available()); /* short job: busy cores left alone */
     if (ecgx_model_load(model, &m) < 0 || nn_model_meta_read(m, model, &mm) < 0) {
         fail_file(model);
         goto done;
@@ -302,7 +304,8 @@ int cmd_report(int argc, char **argv)
         thr_source = "default 0.5 (the model holds no thresholds)";
     }
 
-    if (ecgx_record_read_ex(path, csv_fs, &raw, NULL) < 0) {
+    if (ecgx_record_read_ex(path, csv_fs, &raw, NULL) < 0 ||
+        cli_record_check("report", raw, CLI_USE_EXPLAIN, ecgx_model_in_channels(m), NULL) < 0) {
         fail_file(path);
         goto done;
     }

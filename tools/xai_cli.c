@@ -17,7 +17,7 @@ void xai_cli_option_help(FILE *out)
             "  --layer NAME      attribute at this layer (CAMs: the layer the map comes from;\n"
             "                    default the last layer before global pooling)\n"
             "  --steps N         IG steps (default 64)\n"
-            "  --batch N         inputs per forward pass for IG/occlusion (default 16)\n"
+            "  --batch N         inputs per forward pass (default: IG one per thread, occlusion 16)\n"
             "  --quadrature Q    trapezoid (default) or gl (Gauss-Legendre)\n"
             "  --baseline B      zero|filtered|blurred (IG, DeepLIFT, occlusion; default zero)\n"
             "  --baseline-param P  filtered: low-pass cut-off Hz (1); blurred: Gaussian SD s (0.05)\n"
@@ -136,6 +136,9 @@ void xai_explained_free(xai_explained *e)
 int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecgx_xai_options *o, xai_explained *e)
 {
     memset(e, 0, sizeof *e);
+    /* a short job: leave cores that other processes keep busy alone (the
+     * per-layer barriers would wait for them); OMP_NUM_THREADS decides when set */
+    if (!getenv("OMP_NUM_THREADS")) ecgx_nn_set_threads(ecgx_nn_threads_available());
     int rc = 0;
     if (rec) e->rec = rec;
     else rc = ecgx_record_read(path, &e->rec);

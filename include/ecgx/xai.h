@@ -93,7 +93,8 @@ typedef struct ecgx_xai_options {
     double fs;               /* sampling rate of the input, Hz (filtered/blurred baselines; default 100) */
     /* integrated gradients */
     int steps;               /* default 64 */
-    int batch;               /* alpha steps (or perturbed copies) per forward pass; default 16 */
+    int batch;               /* alpha steps (or perturbed copies) per forward pass; 0 (default):
+                                IG one step per thread (at most 16), perturbations 16 */
     ecgx_xai_quadrature quadrature;
     /* noise tunnel: nt_samples > 0 wraps the method (smoothgrad: default 16) */
     int nt_samples;

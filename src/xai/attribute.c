@@ -59,7 +59,7 @@ ecgx_xai_options ecgx_xai_options_default(ecgx_xai_method method)
     o.baseline_param = 0; /* per kind, see make_baseline */
     o.fs = 100;
     o.steps = 64;
-    o.batch = 16;
+    o.batch = 0; /* IG: one step per thread; perturbations: 16 */
     o.quadrature = ECGX_QUAD_TRAPEZOID; /* see docs/xai.md: better than Gauss-Legendre on ReLU kinks */
     o.nt_samples = method == ECGX_XAI_SMOOTHGRAD ? 16 : 0;
     o.nt_kind = ECGX_NT_MEAN;
