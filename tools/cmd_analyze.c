@@ -99,6 +99,8 @@ int cmd_analyze(int argc, char **argv)
     const char *labels = NULL;
     int json = 0, limit = 0, r, err = 0;
     ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_IG);
+    o.baseline = XAI_CLI_BASELINE_UNSET; /* the model's default unless --baseline */
+    int whole = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             help(stdout);
@@ -119,6 +121,7 @@ int cmd_analyze(int argc, char **argv)
             continue;
         }
         if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--whole")) whole = 1;
         else return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
     }
     if (!model_path || !data || !split) return cli_usage_error(cmd, "--model, --data and --split are required");
@@ -128,6 +131,7 @@ int cmd_analyze(int argc, char **argv)
         return cli_usage_error(cmd, "--layer: the aggregation needs relevance on the input (CAMs map back to it)");
     ecgx_model *m = NULL;
     if (ecgx_model_load(model_path, &m) < 0) return cli_fail(cmd);
+    xai_cli_resolve_baseline(m, &o);
     int K = ecgx_model_n_classes(m), C = ecgx_model_in_channels(m);
     if (C != 12) {
         ecgx_model_free(m);
@@ -186,7 +190,7 @@ int cmd_analyze(int argc, char **argv)
             oo.target = c;
             xai_explained e;
             ecgx_record *copy = ecgx_record_clone(rec);
-            if (!copy || xai_cli_explain(m, info.path, copy, &oo, &e) < 0) {
+            if (!copy || xai_cli_explain(m, info.path, copy, &oo, whole, &e) < 0) {
                 fprintf(stderr, "ecgx %s: %s: %s (skipped)\n", cmd, info.path, ecgx_last_error());
                 failed++;
                 continue;

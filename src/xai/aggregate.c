@@ -251,11 +251,12 @@ int ecgx_xai_dataset_stats_init(ecgx_xai_dataset_stats *d, int n_classes, int le
     d->beat_len = beat_len;
     d->count = calloc(n_classes, sizeof(int));
     d->beat_count = calloc(n_classes, sizeof(int));
+    d->time_only = calloc(n_classes, sizeof(int));
     d->lead_frac = calloc((size_t)n_classes * leads, sizeof(double));
     d->seg_frac = calloc((size_t)n_classes * ECGX_N_SEGMENTS, sizeof(double));
     d->leadseg_frac = calloc((size_t)n_classes * leads * ECGX_N_SEGMENTS, sizeof(double));
     d->beat = calloc((size_t)n_classes * leads * (beat_len ? beat_len : 1), sizeof(double));
-    if (!d->count || !d->beat_count || !d->lead_frac || !d->seg_frac || !d->leadseg_frac || !d->beat) {
+    if (!d->count || !d->beat_count || !d->time_only || !d->lead_frac || !d->seg_frac || !d->leadseg_frac || !d->beat) {
         ecgx_xai_dataset_stats_free(d);
         return ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
     }
@@ -266,6 +267,7 @@ void ecgx_xai_dataset_stats_free(ecgx_xai_dataset_stats *d)
 {
     free(d->count);
     free(d->beat_count);
+    free(d->time_only);
     free(d->lead_frac);
     free(d->seg_frac);
     free(d->leadseg_frac);
@@ -288,6 +290,7 @@ int ecgx_xai_dataset_stats_add(ecgx_xai_dataset_stats *d, int cls, double prob, 
     double T = s->pos_total > 0 ? s->pos_total : 1, top = 0;
     int L = d->leads < s->leads ? d->leads : s->leads;
     d->count[cls]++;
+    if (s->time_only) d->time_only[cls]++;
     for (int l = 0; l < L; l++) {
         d->lead_frac[(size_t)cls * d->leads + l] += s->lead_pos[l] / T;
         if (s->lead_pos[l] / T > top) top = s->lead_pos[l] / T;
@@ -319,6 +322,9 @@ void ecgx_xai_dataset_stats_summary(const ecgx_xai_dataset_stats *d, int cls, ec
     if (cls < 0 || cls >= d->n_classes) return;
     int n = d->count[cls];
     s->leads = d->leads;
+    /* one time-only map among the records is enough for the lead shares to
+     * carry no lead information (they are spread evenly by construction) */
+    s->time_only = d->time_only[cls] > 0;
     if (!n) return;
     for (int l = 0; l < d->leads; l++) {
         s->lead_pos[l] = d->lead_frac[(size_t)cls * d->leads + l] / n;
