@@ -194,6 +194,57 @@ static void test_analyze(void)
     free(js);
     snprintf(args, sizeof args, "analyze --model %s/m.safetensors --data %s", tmp, dir);
     CHECK(run(args, NULL) == 2);
+
+    /* a class name longer than 6 characters is printed whole, and a CAM (a
+     * time-only map) gets no per-lead numbers or sentences (the old code cut
+     * the name to "ST_ELE" and printed "I 8 %, II 8 %, ...") */
+    char p[1024];
+    snprintf(p, sizeof p, "%s/labels.csv", dir);
+    char *lab = test_slurp(p, NULL), *nl = lab ? strchr(lab, '\n') : NULL;
+    CHECK(lab && nl && strstr(lab, ",STE\n") == nl - 4);
+    if (!lab || !nl) return;
+    FILE *f = fopen(p, "w");
+    fprintf(f, "record,split,filename,NORM,ST_ELEVATION%s", nl);
+    fclose(f);
+    free(lab);
+    ecgx_model *m = NULL;
+    ecgx_model_config cfg = {12, 2, 4};
+    CHECK_OK(ecgx_model_create("fcn_wang", &cfg, &m));
+    ecgx_model_set_meta(m, "classes", "NORM,ST_ELEVATION");
+    ecgx_model_set_meta(m, "fs", "100");
+    snprintf(p, sizeof p, "%s/m_long.safetensors", tmp);
+    CHECK_OK(ecgx_model_save(m, p));
+    ecgx_model_free(m);
+    for (int cam = 0; cam < 2; cam++) {
+        snprintf(args, sizeof args, "analyze --model %s --data %s --split all --method %s", p, dir, cam ? "gradcam" : "gxi");
+        CHECK(run(args, "an2.txt") == 0);
+        char *t = slurp("an2.txt");
+        CHECK_MSG(t && strstr(t, "\nST_ELEVATION "), "class name cut: %s", t ? t : "");
+        if (cam) {
+            CHECK_MSG(t && strstr(t, "no lead information") && strstr(t, "time-only map") && !strstr(t, "top leads") &&
+                          !strstr(t, "by region"), "per-lead numbers from a time-only map: %s", t ? t : "");
+        } else {
+            CHECK(t && strstr(t, "top leads") && !strstr(t, "no lead information"));
+            CHECK_MSG(!t || !strstr(t, "baseline normal"), "gxi uses no baseline: %s", t ? t : "");
+        }
+        free(t);
+        snprintf(args, sizeof args, "analyze --model %s --data %s --split all --method %s --json", p, dir,
+                 cam ? "gradcam" : "gxi");
+        CHECK(run(args, "an2.json") == 0);
+        char *js2 = slurp("an2.json");
+        cJSON *j2 = js2 ? cJSON_Parse(js2) : NULL;
+        cJSON *c1 = j2 ? cJSON_GetArrayItem(cJSON_GetObjectItem(j2, "classes"), 1) : NULL;
+        CHECK(c1 && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c1, "class")), "ST_ELEVATION"));
+        CHECK(c1 && cJSON_IsNull(cJSON_GetObjectItem(c1, "lead_positive_fraction")) == cam);
+        cJSON_Delete(j2);
+        free(js2);
+    }
+    /* IG names its baseline and the baseline's own probabilities */
+    snprintf(args, sizeof args, "analyze --model %s --data %s --split all --method ig --steps 8", p, dir);
+    CHECK(run(args, "an3.txt") == 0);
+    char *t = slurp("an3.txt");
+    CHECK_MSG(t && strstr(t, "baseline normal (scale ") && strstr(t, "scored NORM "), "%s", t ? t : "");
+    free(t);
 }
 
 int main(void)

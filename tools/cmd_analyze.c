@@ -169,8 +169,8 @@ int cmd_analyze(int argc, char **argv)
         code = cli_fail(cmd);
         goto out0;
     }
-    char **ids = NULL;
-    int n_ids = 0, failed = 0;
+    char **ids = NULL, base_line[1024] = "";
+    int n_ids = 0, failed = 0, *base_scores = calloc((size_t)K, sizeof(int));
     float *y = malloc(sizeof(float) * K), *beat = malloc(sizeof(float) * 12 * (before + after));
     ecgx_progress pg;
     ecgx_progress_begin(&pg, "analyze", n, 0);
@@ -203,6 +203,9 @@ int cmd_analyze(int argc, char **argv)
                 free(rp);
             }
             ecgx_xai_dataset_stats_add(&st, c, e.probs[c], &e.sum, bp);
+            /* the baseline's own probabilities (the first record's: the normal baseline is the same for all) */
+            if (!base_line[0]) xai_cli_baseline_line(m, &e, base_line, sizeof base_line);
+            if (ecgx_xai_method_uses_baseline(e.a->method) && e.baseline_probs[c] >= e.thr[c]) base_scores[c]++;
             char **ni = realloc(ids, sizeof(char *) * (n_ids + 1));
             if (ni) {
                 ids = ni;
@@ -222,6 +225,7 @@ int cmd_analyze(int argc, char **argv)
     cJSON_AddStringToObject(j, "method", ecgx_xai_method_name(o.method));
     cJSON_AddNumberToObject(j, "records", n);
     cJSON_AddNumberToObject(j, "skipped", failed);
+    cJSON_AddStringToObject(j, "baseline", base_line);
     cJSON *jc = cJSON_AddArrayToObject(j, "classes");
     char cb[128], text[4096];
     for (int c = 0; c < K; c++) {
@@ -232,8 +236,12 @@ int cmd_analyze(int argc, char **argv)
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "class", cb);
         cJSON_AddNumberToObject(x, "records", st.count[c]);
-        cJSON *lf = cJSON_AddObjectToObject(x, "lead_positive_fraction");
-        for (int l = 0; l < 12; l++) cJSON_AddNumberToObject(lf, ecgx_lead_std_name(l), s.lead_pos[l]);
+        if (s.time_only) cJSON_AddNullToObject(x, "lead_positive_fraction"); /* a time-only map: no lead dimension */
+        else {
+            cJSON *lf = cJSON_AddObjectToObject(x, "lead_positive_fraction");
+            for (int l = 0; l < 12; l++) cJSON_AddNumberToObject(lf, ecgx_lead_std_name(l), s.lead_pos[l]);
+        }
+        cJSON_AddBoolToObject(x, "time_only", s.time_only);
         cJSON *sf = cJSON_AddObjectToObject(x, "segment_positive_fraction");
         for (int g = 0; g < ECGX_N_SEGMENTS; g++)
             cJSON_AddNumberToObject(sf, ecgx_segment_name(g), st.count[c] ? st.seg_frac[(size_t)c * ECGX_N_SEGMENTS + g] / st.count[c] : 0);
@@ -250,6 +258,7 @@ int cmd_analyze(int argc, char **argv)
         if (np > 2 && vx > 0 && vy > 0) cJSON_AddNumberToObject(x, "corr_probability_positive_relevance", cov / sqrt(vx * vy));
         else cJSON_AddNullToObject(x, "corr_probability_positive_relevance");
         cJSON_AddStringToObject(x, "sentences", st.count[c] ? text : "");
+        cJSON_AddNumberToObject(x, "records_baseline_scores_class", base_scores ? base_scores[c] : 0);
         cJSON_AddItemToArray(jc, x);
     }
     if (outdir) {
@@ -263,21 +272,34 @@ int cmd_analyze(int argc, char **argv)
     } else if (code == EXIT_OK) {
         printf("%s on %s (%s): %d records, method %s%s\n\n", model_path, data, split, n, ecgx_xai_method_name(o.method),
                failed ? " (some skipped, see above)" : "");
+        if (base_line[0]) printf("baseline %s\n\n", base_line);
         for (int c = 0; c < K; c++) {
             if (!st.count[c]) continue;
             ecgx_xai_summary s;
             ecgx_xai_dataset_stats_summary(&st, c, &s);
             ecgx_xai_sentences(&s, ecgx_xai_class_name(m, c, cb, sizeof cb), text, sizeof text);
-            printf("%s (%d records)\n%s\n", cb, st.count[c], text);
+            printf("%s (%d records)\n%s", cb, st.count[c], text);
+            if (base_scores && base_scores[c])
+                printf("%s: the baseline already scores the class at or above threshold on %d of these records\n", cb,
+                       base_scores[c]);
+            printf("\n");
         }
-        printf("mean %% of positive relevance by lead\n%-6s", "class");
+        /* whole class names, however long (they were cut to 6 characters) */
+        int w = 5;
+        for (int c = 0; c < K; c++)
+            if (st.count[c] && (int)strlen(ecgx_xai_class_name(m, c, cb, sizeof cb)) > w) w = (int)strlen(cb);
+        printf("mean %% of positive relevance by lead\n%-*s", w, "class");
         for (int l = 0; l < 12; l++) printf(" %5s", ecgx_lead_std_name(l));
         printf("\n");
         for (int c = 0; c < K; c++) {
             if (!st.count[c]) continue;
-            printf("%-6.6s", ecgx_xai_class_name(m, c, cb, sizeof cb));
-            for (int l = 0; l < 12; l++) printf(" %5.1f", 100 * st.lead_frac[(size_t)c * 12 + l] / st.count[c]);
-            printf("\n");
+            printf("%-*s", w, ecgx_xai_class_name(m, c, cb, sizeof cb));
+            /* a time-only map (CAM) has no lead dimension: its "shares" would be 1/12 each by construction */
+            if (st.time_only[c]) printf("  no lead information: %s gives a time-only map\n", ecgx_xai_method_name(o.method));
+            else {
+                for (int l = 0; l < 12; l++) printf(" %5.1f", 100 * st.lead_frac[(size_t)c * 12 + l] / st.count[c]);
+                printf("\n");
+            }
         }
     }
     cJSON_Delete(j);
@@ -285,6 +307,7 @@ int cmd_analyze(int argc, char **argv)
     free(ids);
     free(y);
     free(beat);
+    free(base_scores);
     ecgx_xai_dataset_stats_free(&st);
 out0:
     free(idx);

@@ -15,7 +15,9 @@
  *   ig          Integrated Gradients: (x - x0) * mean over alpha of the
  *               gradient at x0 + alpha (x - x0); trapezoid or Gauss-Legendre;
  *               alpha steps batched through the model; baseline zero, a
- *               low-pass filtered or a Gaussian-blurred copy of x
+ *               low-pass filtered or a Gaussian-blurred copy of x, or a
+ *               scaled synthetic normal ECG (the commands' default for
+ *               12-lead models: one the model scores as no class)
  *   smoothgrad  mean of |gradient| over noisy copies (noise tunnel over
  *               saliency); any method can be noise-tunnelled (opts.nt_samples)
  *   deeplift    DeepLIFT rescale rule against the baseline (multipliers

@@ -56,12 +56,14 @@ int ecgx_xai_attribute_windowed(ecgx_model *m, const float *x, int length, int w
         double param = a->baseline_param;
         if (a->baseline == ECGX_BASELINE_NORMAL && !(param > 0))
             rc = ecgx_xai_normal_scale(m, window, opts->fs, &param, NULL);
+        if (!rc && a->baseline == ECGX_BASELINE_NORMAL) a->baseline_param = param; /* for deletion curves too */
         if (!rc) rc = x0 ? ecgx_xai_make_baseline(xw, C, window, opts->baseline, param, opts->fs, x0)
                 : ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
         if (!rc) rc = ecgx_xai_logits(m, x0, 1, window, 1, baseline_logits);
         free(x0);
     }
-    if (!rc && !a->layer[0] && a->channels == C && a->length == window && window < length) {
+    /* on the input: a plain input attribution, or a CAM (mapped to the input's time) */
+    if (!rc && (a->time_only || !a->layer[0]) && a->channels == C && a->length == window && window < length) {
         /* placed in the input's time, zero outside the window */
         float *full = ecgx_calloc_array((size_t)C * length, sizeof(float), "attribution");
         if (!full) rc = ECGX_ERR_NOMEM;
