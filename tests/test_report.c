@@ -288,9 +288,14 @@ static void test_criteria(void)
     CHECK(n == 3 && c[0].met == 1 && c[1].met == 0 && c[2].met == 0); /* Cornell 2.4 <= 2.8 in men */
     ecgx_report_criteria(&f, "HYP", ECGX_SEX_FEMALE, c, 8);
     CHECK(c[1].met == 1); /* > 2.0 in women */
+    /* QRS 148 ms: the Q-wave and ST criteria are flagged as not applying (bundle branch block) */
     n = ecgx_report_criteria(&f, "MI", ECGX_SEX_UNKNOWN, c, 8);
-    CHECK(n == 2 && c[0].value == 3 && c[0].met == 1 && !strcmp(c[0].detail, "II, III, aVF"));
-    CHECK_MSG(c[1].value == 1 && c[1].met == 0 && !strcmp(c[1].detail, "V4"), "ST elevation: %g (%s)", c[1].value, c[1].detail);
+    CHECK(n == 3 && !strcmp(c[0].name, "QRS duration (confounder)") && c[0].met == 1);
+    CHECK(c[1].value == 3 && c[1].met == 1 && !strcmp(c[1].detail, "II, III, aVF"));
+    CHECK_MSG(c[2].value == 1 && c[2].met == 0 && !strcmp(c[2].detail, "V4"), "ST elevation: %g (%s)", c[2].value, c[2].detail);
+    f.values[0] = 96; /* a narrow QRS: no confounder */
+    n = ecgx_report_criteria(&f, "MI", ECGX_SEX_UNKNOWN, c, 8);
+    CHECK(n == 2 && !strcmp(c[0].name, "Pathological Q waves"));
     CHECK(ecgx_report_criteria(&f, "AFIB", ECGX_SEX_UNKNOWN, c, 8) == 0);
     CHECK(ecgx_report_criteria(&f, "STTC", ECGX_SEX_UNKNOWN, c, 2) == 2); /* at most max */
 }

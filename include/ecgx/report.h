@@ -41,7 +41,9 @@ typedef struct ecgx_report_criterion {
  * read as their superclass), from the measurements (ecgx_measure, mV
  * amplitudes): CD QRS duration, PR interval, QRS axis; HYP Sokolow-Lyon,
  * Cornell (sex-specific cut-off), R in aVL; MI pathological Q waves and ST
- * elevation by lead; STTC ST elevation/depression, T inversion, QTc; NORM
+ * elevation by lead (after a "confounder" row when QRS >= 120 ms: Q-wave and
+ * ST-T criteria do not apply in bundle branch block); STTC ST
+ * elevation/depression, T inversion, QTc (same confounder row); NORM
  * rate, PR, QRS and QTc in their normal ranges. Writes at most max; returns
  * the number written (0 for a class it has no criteria for). */
 int ecgx_report_criteria(const ecgx_features *f, const char *class_code, ecgx_sex sex, ecgx_report_criterion *out,
@@ -64,7 +66,7 @@ typedef struct ecgx_report_explanation {
     /* the output explained: it must be the one the predictions table shows */
     const char *explained_output;    /* e.g. "the window 2.50-5.00 s, which gave the maximum over 7 windows"; NULL: not said */
     double explained_probability;    /* the probability of that output (shown beside the displayed one) */
-    const char *baseline;            /* e.g. "a normal ECG (scale 0.58), scored CD 0.090, ..."; NULL: no baseline */
+    const char *baseline;            /* e.g. "a normal ECG (scale 0.59), scored CD 0.081, ..."; NULL: no baseline */
     int baseline_scores_class;       /* 1: the baseline already scores the class at or above its threshold */
     const char *relevance_unit;      /* unit of `relevance` for the colour bar, e.g. "% of total per 10 ms" */
     const char *lead_unit;           /* unit of lead/segment relevance, e.g. "% of positive relevance" */

@@ -76,10 +76,11 @@ typedef enum ecgx_xai_baseline {
 #define ECGX_XAI_NORMAL_SCALE 0.6
 
 /* The scale of the normal baseline that the model finds least like any
- * class: of the scales 0.30, 0.32, ..., 1.00 of the normal ECG (a line from
- * a flat line towards a full-size normal ECG) the one whose largest class
- * probability is smallest, on an input of `length` samples at fs. *p_max
- * (may be NULL) receives that probability. */
+ * class: along the line from a flat line to the full-size normal ECG, the
+ * scale whose largest class probability is smallest, searched on the grid
+ * 0.30, 0.35, ..., 1.00 and then in 0.01 steps within 0.02 of the grid's best,
+ * on an input of `length` samples at fs. *p_max (may be NULL) receives that
+ * probability. */
 int ecgx_xai_normal_scale(ecgx_model *m, int length, double fs, double *scale, double *p_max);
 
 /* The baseline the commands use unless told otherwise: the normal baseline

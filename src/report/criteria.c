@@ -147,7 +147,13 @@ int ecgx_report_criteria(const ecgx_features *f, const char *code, ecgx_sex sex,
                  sex == ECGX_SEX_FEMALE ? "women" : sex == ECGX_SEX_MALE ? "men" : "men; 2.0 mV in women, sex not recorded");
         add(&s, "Cornell (RaVL + SV3)", corn, "mV", rule, isfinite(corn) && corn > cut);
         threshold(&s, "R in aVL", lead_feat(f, "R_amp", "aVL"), "mV", 1.1, ">= 1.1 mV: left ventricular hypertrophy");
-    } else if (!strcasecmp(c, "MI")) {
+    }
+    /* a broad QRS changes the Q waves and ST-T segments by itself (QS in V1-V3, discordant ST-T in
+     * bundle branch block): said beside the MI and STTC criteria, which then do not apply */
+    if ((!strcasecmp(c, "MI") || !strcasecmp(c, "STTC")) && isfinite(qrs) && qrs >= 120)
+        add(&s, "QRS duration (confounder)", qrs, "ms",
+            ">= 120 ms: Q-wave and ST-T criteria do not apply in bundle branch block", 1);
+    if (!strcasecmp(c, "MI")) {
         by_lead(&s, f, "Pathological Q waves", ">= 0.1 mV deep and >= 1/4 of R, in 2 or more leads (aVR excluded)",
                 q_wave, "none");
         by_lead(&s, f, "ST elevation at J+60 ms", ">= 0.1 mV (V2-V3: 0.2 mV) in 2 or more leads", st_elevation, "none");
