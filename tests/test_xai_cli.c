@@ -244,6 +244,7 @@ static void test_analyze(void)
     CHECK(run(args, "an3.txt") == 0);
     char *t = slurp("an3.txt");
     CHECK_MSG(t && strstr(t, "baseline normal (scale ") && strstr(t, "scored NORM "), "%s", t ? t : "");
+    CHECK(t && strstr(t, "explained: in each record, the window that gave the class's displayed (maximum) probability"));
     free(t);
 }
 

@@ -21,7 +21,9 @@ static void help(FILE *out)
     fprintf(out, "usage: ecgx analyze --model M --data DIR[,DIR...] --split S [--method M] [options]\n"
                  "                    [--limit N] [-o DIR] [--json]\n\n"
                  "Explain every record of a split for each class it is labelled with (its true\n"
-                 "labels, in the model's classes), and aggregate per class: the mean share of\n"
+                 "labels, in the model's classes) -- in each record the window that gave the\n"
+                 "class's displayed (maximum) probability, or with --whole one pass over the whole\n"
+                 "record -- and aggregate per class: the mean share of\n"
                  "positive relevance by lead, by segment (P, PR, QRS, ST, T, TP) and by lead and\n"
                  "segment, the average-beat relevance (aligned on R peaks, -250..+450 ms), and\n"
                  "per record the predicted probability against the relevance. Prints sentences\n"
@@ -226,6 +228,9 @@ int cmd_analyze(int argc, char **argv)
     cJSON_AddNumberToObject(j, "records", n);
     cJSON_AddNumberToObject(j, "skipped", failed);
     cJSON_AddStringToObject(j, "baseline", base_line);
+    cJSON_AddStringToObject(j, "explained_output", whole ? "one pass over the whole record"
+                                                        : "the window that gave each record's displayed (maximum) "
+                                                          "probability of the class");
     cJSON *jc = cJSON_AddArrayToObject(j, "classes");
     char cb[128], text[4096];
     for (int c = 0; c < K; c++) {
@@ -272,7 +277,11 @@ int cmd_analyze(int argc, char **argv)
     } else if (code == EXIT_OK) {
         printf("%s on %s (%s): %d records, method %s%s\n\n", model_path, data, split, n, ecgx_xai_method_name(o.method),
                failed ? " (some skipped, see above)" : "");
-        if (base_line[0]) printf("baseline %s\n\n", base_line);
+        printf("explained: %s\n", whole ? "one pass over each whole record"
+                                          : "in each record, the window that gave the class's displayed (maximum) "
+                                            "probability");
+        if (base_line[0]) printf("baseline %s\n", base_line);
+        printf("\n");
         for (int c = 0; c < K; c++) {
             if (!st.count[c]) continue;
             ecgx_xai_summary s;
