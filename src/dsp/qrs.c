@@ -270,10 +270,14 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
         flat_end[l] = n_flat;
     }
     res->n_spikes = qrs_merge_spikes(res->spikes, res->n_spikes, spike_w / 2 + 1);
-    for (int l = 0; l < n_leads; l++)
+    for (int l = 0; l < n_leads; l++) {
         for (int k = 0; k < res->n_spikes; k++) blank(yl[l], n, res->spikes[k] - spike_w / 2, res->spikes[k] + tail);
+        /* a flat run becomes the line between its neighbours: no jump into
+         * or out of it for the band-pass to ring on */
+        for (int k = l ? flat_end[l - 1] : 0; k < flat_end[l]; k++) blank(yl[l], n, flat[2 * k], flat[2 * k + 1] - 1);
+    }
     if ((rc = ecgx_sos_filtfilt_leads(bp, yl, n_leads, n))) goto done;
-    int64_t margin = (int64_t)(0.25 * fs); /* the band-pass rings after a jump into or out of a flat run */
+    int64_t margin = (int64_t)(0.05 * fs); /* the joints of the line and the run's first and last samples */
     double *q_lead = calloc((size_t)n_leads, sizeof *q_lead);
     if (!q_lead) { rc = ecgx_error(ECGX_ERR_NOMEM, "qrs: out of memory"); goto done; }
     for (int l = 0; l < n_leads; l++) {

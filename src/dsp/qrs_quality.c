@@ -1,8 +1,11 @@
 /* Unreadable stretches of a lead. A disconnected electrode reads a flat line
  * and a saturated amplifier sits on its rail: either way the lead's value
- * stays put, which an ECG never does for long (even an isoelectric segment
- * carries microvolts of noise and lasts < 300 ms at any rate we accept). A
- * run of >= 300 ms whose range stays within 10 uV is unreadable. */
+ * stays put, to within the converter's last bit or two. An ECG never does
+ * for long: even a quiet baseline carries microvolts of noise and drift, so
+ * its samples take many values. A run of >= 300 ms whose samples take at
+ * most 3 distinct values, all within 20 uV, is unreadable. (A range alone
+ * is not enough: a noise-free synthetic baseline drifting slowly stays
+ * within 10 uV for 300 ms, and takes a new value at every sample.) */
 #include "dsp/qrs_internal.h"
 #include "ecgx/common.h"
 
@@ -25,16 +28,22 @@ static int push(int64_t **iv, int *niv, int *cap, int64_t a, int64_t z)
 
 int qrs_flat_runs(const float *x, int64_t n, double fs, int64_t **iv, int *niv, int *cap)
 {
-    const float tol = 0.01f;
+    const float tol = 0.02f;
     int64_t min_len = (int64_t)(0.3 * fs), s = 0;
-    float lo = n ? x[0] : 0, hi = lo;
-    for (int64_t i = 1; i <= n; i++) {
+    float val[3];
+    int nv = 0;
+    for (int64_t i = 0; i <= n; i++) {
         if (i < n) {
-            float v = x[i], nlo = v < lo ? v : lo, nhi = v > hi ? v : hi;
-            if (nhi - nlo <= tol) { lo = nlo; hi = nhi; continue; }
+            float v = x[i];
+            int known = 0;
+            for (int k = 0; k < nv; k++) known |= val[k] == v;
+            if (known) continue;
+            int fits = nv < 3;
+            for (int k = 0; k < nv && fits; k++) fits = v - val[k] <= tol && val[k] - v <= tol;
+            if (fits) { val[nv++] = v; continue; }
         }
         if (i - s >= min_len && push(iv, niv, cap, s, i)) return ECGX_ERR_NOMEM;
-        if (i < n) { s = i; lo = hi = x[i]; }
+        if (i < n) { s = i; val[0] = x[i]; nv = 1; }
     }
     return 0;
 }
