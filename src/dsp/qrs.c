@@ -56,6 +56,19 @@ static void moving_average(const float *e, int64_t n, int64_t w, float *out)
     }
 }
 
+/* The decision constants, compared on MIT-BIH DS1 and the synthetic
+ * paced, noise-stress and ectopy suites together (docs/dsp.md lists the
+ * grid): threshold = NPK + THR_FRACTION (SPK - NPK) on the |slope|
+ * integration; a candidate within 360 ms of a beat whose slope is below
+ * TWAVE_SLOPE of that beat's (and level below TWAVE_LEVEL SPK) is a T wave; after 360 ms a candidate above
+ * LATE_NOISE_RATIO x NPK needs LATE_FACTOR of the threshold's height over NPK. */
+#define THR_FRACTION 0.45
+#define TWAVE_SLOPE 0.5f
+#define TWAVE_LEVEL 0.3 /* ... and its integrated level below this of SPK's (R-on-T PVCs are above) */
+#define LATE_NOISE_RATIO 3.0
+#define LATE_FACTOR 0.6
+#define NOISE_STEP_CAP 1.5
+
 typedef struct cand { int64_t t; float v; } cand;
 
 /* Local maxima of m that dominate every other sample within r. */
@@ -150,7 +163,7 @@ static int run_thresholds(detector *d, const cand *c, int nc)
             double rr = rr_typical(d);
             int64_t now = i < nc ? c[i].t : d->n;
             if (d->last < 0 || rr <= 0 || (double)(now - d->last) <= 1.66 * rr) break;
-            double thr2 = 0.5 * (d->npk + 0.2 * (d->spk - d->npk));
+            double thr2 = 0.5 * (d->npk + THR_FRACTION * (d->spk - d->npk));
             int best = -1;
             for (int j = first_after_last; j < i; j++) {
                 if (c[j].t - d->last < twave_zone && c[j].t - d->last < (int64_t)(0.5 * rr)) continue;
@@ -164,18 +177,27 @@ static int run_thresholds(detector *d, const cand *c, int nc)
         }
         if (i == nc) break;
         const cand *ci = &c[i];
-        double thr1 = d->npk + 0.2 * (d->spk - d->npk);
+        double thr1 = d->npk + THR_FRACTION * (d->spk - d->npk);
         if (d->last >= 0 && ci->t - d->last < refractory) continue;
+        /* past the T wave, a candidate clearly out of the noise needs less: a
+         * run of smooth ectopic beats (bigeminy) must not set the levels so
+         * that every other beat falls below them */
+        if (d->last >= 0 && ci->t - d->last >= twave_zone && ci->v > LATE_NOISE_RATIO * d->npk)
+            thr1 = d->npk + LATE_FACTOR * (thr1 - d->npk);
         if (ci->v > thr1) {
             float slope = window_max(d->e, d->n, ci->t - half_qrs, ci->t + half_qrs);
-            int twave = d->last >= 0 && ci->t - d->last < twave_zone && slope < 0.25f * d->last_slope;
+            int twave = d->last >= 0 && ci->t - d->last < twave_zone && slope < TWAVE_SLOPE * d->last_slope &&
+                        ci->v < TWAVE_LEVEL * d->spk;
             if (!twave) {
                 if (accept(d, ci, slope, 0.125)) return ECGX_ERR_NOMEM;
                 first_after_last = i + 1;
                 continue;
             }
         }
-        d->npk = 0.125 * ci->v + 0.875 * d->npk;
+        /* a rejected beat-sized candidate must not drag the noise level up
+         * with it: each moves it by at most 1.5 times itself */
+        double v = ci->v < NOISE_STEP_CAP * d->npk ? ci->v : NOISE_STEP_CAP * d->npk;
+        d->npk = 0.125 * v + 0.875 * d->npk;
     }
     return 0;
 }
@@ -269,7 +291,9 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
         if ((rc = qrs_flat_runs(el, n, fs, &flat, &n_flat, &cap_flat))) goto done;
         flat_end[l] = n_flat;
     }
-    res->n_spikes = qrs_merge_spikes(res->spikes, res->n_spikes, spike_w / 2 + 1);
+    /* a pacing pulse shows in most leads at once; what one lead alone shows
+     * among many is that lead's own artefact (or a sharp R wave) */
+    res->n_spikes = qrs_merge_spikes(res->spikes, res->n_spikes, spike_w / 2 + 1, n_leads < 4 ? 1 : (n_leads + 3) / 4);
     for (int l = 0; l < n_leads; l++) {
         for (int k = 0; k < res->n_spikes; k++) blank(yl[l], n, res->spikes[k] - spike_w / 2, res->spikes[k] + tail);
         /* a flat run becomes the line between its neighbours: no jump into
@@ -283,7 +307,9 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
     for (int l = 0; l < n_leads; l++) {
         const float *yy = yl[l];
         el[0] = el[n - 1] = 0;
-        for (int64_t i = 1; i + 1 < n; i++) { float s = yy[i + 1] - yy[i - 1]; el[i] = s * s; }
+        /* |slope| rather than its square: a wide, smooth QRS (PVCs, paced
+         * beats) keeps 40 % of a sharp one's level instead of 18 % */
+        for (int64_t i = 1; i + 1 < n; i++) el[i] = fabsf(yy[i + 1] - yy[i - 1]);
         for (int k = l ? flat_end[l - 1] : 0; k < flat_end[l]; k++) {
             int64_t a = flat[2 * k] - margin, z = flat[2 * k + 1] + margin;
             if (a < 0) a = 0;
@@ -302,7 +328,14 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
         for (int64_t i = 0; i < n; i++) e[i] += (float)(q * el[i] / peak);
         wsum += q;
         q_lead[l] = q;
-        if (q > best_q) { best_q = q; best_lead = l; }
+        /* the clearest lead, where R is placed: judged on the squared slope,
+         * which favours the sharpest QRS (the R position of before) */
+        for (int64_t i = 0; i < n; i++) el[i] *= el[i];
+        moving_average(el, n, w, m);
+        double peak2 = typical_peak(m, n, fs), mean2 = 0;
+        for (int64_t i = 0; i < n; i++) mean2 += m[i];
+        double q2 = peak2 / (mean2 / (double)n + 1e-30);
+        if (q2 > best_q) { best_q = q2; best_lead = l; }
     }
     if (wsum <= 0) { free(q_lead); goto done; } /* every lead flat */
     if (n_flat) {

@@ -11,8 +11,9 @@
 int qrs_lead_spikes(const float *x, const float *med, int64_t n, double fs, int h, int64_t **sp, int *nsp, int *cap);
 
 /* Sort and merge spike candidates from all leads (within tol samples: one
- * spike). Returns the new count. */
-int qrs_merge_spikes(int64_t *sp, int nsp, int64_t tol);
+ * spike), keeping those seen in at least min_leads leads. Returns the new
+ * count. */
+int qrs_merge_spikes(int64_t *sp, int nsp, int64_t tol, int min_leads);
 
 /* Flat stretches of a lead (lead-off, saturation): runs of at least 300 ms
  * whose range stays within 10 uV, as [a, z) pairs appended to *iv (2 values

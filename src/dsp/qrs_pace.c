@@ -8,7 +8,9 @@
  * estimated from the mean |residual| per 1 s block, robustly: the median
  * block; EMG bursts raise their own blocks), (2) is at least 0.1 mV, and
  * (3) carries >= 85 % of the sample's deviation from a median three times as
- * wide (a sharp R wave carries 20-50 %). */
+ * wide (a sharp R wave carries 20-50 %), and (4) is isolated: its
+ * surroundings follow a straight line (see isolated()). Across leads a spike
+ * must show in a quarter of them (qrs_merge_spikes). */
 #include "dsp/qrs_internal.h"
 #include "ecgx/common.h"
 
@@ -45,6 +47,24 @@ static float median_window(const float *x, int64_t n, int64_t a, int64_t z)
     return w[k / 2];
 }
 
+/* A spike rises out of and falls back to the line its surroundings follow:
+ * within 2h samples either side, beyond the spike's own h, every sample
+ * stays within 30 % of the spike's height of the chord from i - 2h to
+ * i + 2h. A notch or a sharp turn inside a QRS sits on steep, curved
+ * surroundings and fails. */
+static int isolated(const float *x, int64_t n, int64_t i, int h)
+{
+    int64_t a = i - 2 * h, b = i + 2 * h;
+    if (a < 0 || b >= n) return 0;
+    double slope = (double)(x[b] - x[a]) / (double)(b - a);
+    double height = fabs(x[i] - (x[a] + slope * (double)(i - a)));
+    for (int64_t k = a; k <= b; k++) {
+        if (k >= i - h && k <= i + h) continue;
+        if (fabs(x[k] - (x[a] + slope * (double)(k - a))) > 0.3 * height) return 0;
+    }
+    return 1;
+}
+
 int qrs_lead_spikes(const float *x, const float *med, int64_t n, double fs, int h, int64_t **sp, int *nsp, int *cap)
 {
     int64_t blk = (int64_t)fs;
@@ -71,6 +91,7 @@ int qrs_lead_spikes(const float *x, const float *med, int64_t n, double fs, int 
         if (!peak) continue;
         float wide = x[i] - median_window(x, n, i - 3 * h, i + 3 * h);
         if (!(r * wide > 0) || ar < K_RATIO * fabsf(wide)) continue;
+        if (!isolated(x, n, i, h)) continue;
         if (*nsp == *cap) {
             int nc = *cap ? 2 * *cap : 64;
             int64_t *ns = realloc(*sp, sizeof *ns * (size_t)nc);
@@ -85,12 +106,18 @@ int qrs_lead_spikes(const float *x, const float *med, int64_t n, double fs, int 
     return 0;
 }
 
-int qrs_merge_spikes(int64_t *sp, int nsp, int64_t tol)
+int qrs_merge_spikes(int64_t *sp, int nsp, int64_t tol, int min_leads)
 {
-    if (nsp < 2) return nsp;
+    if (nsp < 1) return 0;
     qsort(sp, (size_t)nsp, sizeof *sp, cmp_i64);
-    int k = 1;
-    for (int i = 1; i < nsp; i++)
-        if (sp[i] - sp[k - 1] > tol) sp[k++] = sp[i];
+    int k = 0;
+    for (int i = 0; i < nsp;) {
+        int j = i + 1;
+        while (j < nsp && sp[j] - sp[j - 1] <= tol) j++;
+        /* a group of candidates from the leads: one spike, placed at its
+         * median, when enough leads saw it (each lead gives at most one) */
+        if (j - i >= min_leads) sp[k++] = sp[i + (j - i) / 2];
+        i = j;
+    }
     return k;
 }
