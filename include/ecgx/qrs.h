@@ -45,7 +45,7 @@ typedef struct ecgx_qrs_result {
                             spike as wide as an R wave and shape cannot tell them apart) */
     int n_unreadable;
     int64_t *bad_start, *bad_end; /* [start, end): no lead readable (lead-off flat line or
-                                     saturation: 300 ms or more within 10 uV); no beats there */
+                                     saturation: 1 s or more on at most 3 values within 20 uV); no beats there */
 } ecgx_qrs_result;
 
 /* The full analysis, on one lead (lead >= 0) or all fused (-1). */

@@ -7,7 +7,7 @@
  *   decay over 0.3-1 s, about one every 2 s, scaled to em_rms per lead;
  * - lead-off segments: the lead reads a flat line;
  * - saturation: the amplifier is pinned at one of its rails (+-10 mV).
- * Segments last 0.5-3 s, never overlap, stay 1 s from the record's ends and
+ * Segments last 1-3 s, never overlap, stay 1 s from the record's ends and
  * hit either every lead or a random subset of them. */
 #include "synth/synth_internal.h"
 #include "core/alloc.h"
@@ -87,15 +87,15 @@ static int draw_segments(const ecgx_synth_options *o, seg **out, int *nout)
     if (!(o->leadoff_s > 0) && !(o->saturation_s > 0)) return 0;
     ecgx_rng r;
     ecgx_rng_seed(&r, o->seed, SYNTH_STREAM_ARTEFACT);
-    int cap = (int)((o->leadoff_s + o->saturation_s) / 0.5) + 4;
+    int cap = (int)(o->leadoff_s + o->saturation_s) + 4;
     seg *sg = ecgx_calloc_array((size_t)cap, sizeof *sg, "synth artefact segments");
     if (!sg) return ECGX_ERR_NOMEM;
     int k = 0;
     for (int kind = 0; kind < 2; kind++) {
         double left = kind == 0 ? o->leadoff_s : o->saturation_s;
         for (int tries = 0; left > 0.05 && tries < 200 && k < cap; tries++) {
-            double len = fmin(left, 0.5 + 2.5 * ecgx_rng_uniform(&r));
-            if (len < 0.5 && left >= 0.5) len = 0.5;
+            double len = fmin(left, 1.0 + 2.0 * ecgx_rng_uniform(&r));
+            if (len < 1.0) break; /* what is left is too short for a segment */
             double span = o->duration - 2 - len;
             if (span <= 0) break;
             double t0 = 1 + span * ecgx_rng_uniform(&r);
