@@ -260,13 +260,14 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
     float *el = ecgx_malloc_array((size_t)n, sizeof *el, "qrs buffer");
     float *m = ecgx_malloc_array((size_t)n, sizeof *m, "qrs buffer");
     float *best_y = ecgx_malloc_array((size_t)n, sizeof *best_y, "qrs buffer");
+    float *dz = ecgx_malloc_array((size_t)n * (size_t)n_leads, sizeof *dz, "qrs buffer"); /* despiked leads */
     float *wr = NULL;      /* per sample: the summed weight of the leads readable there */
     int64_t *flat = NULL;  /* flat runs of every lead: pairs [a, z) */
     int *flat_end = ecgx_malloc_array((size_t)n_leads + 1, sizeof *flat_end, "qrs buffer");
     int n_flat = 0, cap_flat = 0, cap_sp = 0;
     cand *c = NULL;
     detector d = {0};
-    if (!y || !yl || !e || !el || !m || !best_y || !flat_end) { rc = ECGX_ERR_NOMEM; goto done; }
+    if (!y || !yl || !e || !el || !m || !best_y || !dz || !flat_end) { rc = ECGX_ERR_NOMEM; goto done; }
     memset(e, 0, sizeof *e * (size_t)n);
     int64_t w = (int64_t)(0.15 * fs + 0.5);
     int spike_w = 2 * (int)(0.006 * fs) + 1;
@@ -280,6 +281,7 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
         memcpy(el, leads[l], sizeof *el * (size_t)n);
         ecgx_dsp_sanitize(el, n);
         ecgx_despike(el, n, spike_w, yl[l]);
+        memcpy(dz + (int64_t)l * n, yl[l], sizeof *dz * (size_t)n); /* kept for the R refinement */
         if (find_spikes) {
             /* at least 5 samples, so a spike the front end spread over two
              * samples is still what the median removes */
@@ -330,12 +332,14 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
         q_lead[l] = q;
         /* the clearest lead, where R is placed: judged on the squared slope,
          * which favours the sharpest QRS (the R position of before) */
-        for (int64_t i = 0; i < n; i++) el[i] *= el[i];
-        moving_average(el, n, w, m);
-        double peak2 = typical_peak(m, n, fs), mean2 = 0;
-        for (int64_t i = 0; i < n; i++) mean2 += m[i];
-        double q2 = peak2 / (mean2 / (double)n + 1e-30);
-        if (q2 > best_q) { best_q = q2; best_lead = l; }
+        if (n_leads > 1) {
+            for (int64_t i = 0; i < n; i++) el[i] *= el[i];
+            moving_average(el, n, w, m);
+            double peak2 = typical_peak(m, n, fs), mean2 = 0;
+            for (int64_t i = 0; i < n; i++) mean2 += m[i];
+            double q2 = peak2 / (mean2 / (double)n + 1e-30);
+            if (q2 > best_q) { best_q = q2; best_lead = l; }
+        } else best_lead = l;
     }
     if (wsum <= 0) { free(q_lead); goto done; } /* every lead flat */
     if (n_flat) {
@@ -371,9 +375,7 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
     /* refine each beat to the largest deflection of the clearest lead, seen
      * through 8-40 Hz: the QRS keeps its peak there while atrial
      * fibrillatory waves (4-9 Hz) and T waves cannot pull it aside */
-    memcpy(el, leads[best_lead], sizeof *el * (size_t)n);
-    ecgx_dsp_sanitize(el, n);
-    ecgx_despike(el, n, spike_w, best_y);
+    memcpy(best_y, dz + (int64_t)best_lead * n, sizeof *best_y * (size_t)n);
     for (int k = 0; k < res->n_spikes; k++) blank(best_y, n, res->spikes[k] - spike_w / 2, res->spikes[k] + tail);
     if ((rc = ecgx_filter_butter(best_y, n, fs, 2, ECGX_BANDPASS, 1, fs * 0.45 < 40 ? fs * 0.45 : 40))) goto done;
     int64_t r = (int64_t)(0.08 * fs);
@@ -420,7 +422,7 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
 done:
     free(d.beats);
     free(c);
-    free(y); free(yl); free(e); free(el); free(m); free(best_y); free(wr); free(flat); free(flat_end);
+    free(y); free(yl); free(e); free(el); free(m); free(best_y); free(dz); free(wr); free(flat); free(flat_end);
     ecgx_sos_free(bp);
     if (rc) { ecgx_qrs_result_free(res); return rc; }
     *out = res;

@@ -81,10 +81,18 @@ int qrs_lead_spikes(const float *x, const float *med, int64_t n, double fs, int 
     }
     qsort(sd + nb, (size_t)nb, sizeof *sd, cmp_f);
     float g = sd[nb + nb / 2];
+    for (int64_t b = 0; b < nb; b++) { /* per block: the threshold */
+        float t = K_NOISE * (sd[b] > g ? sd[b] : g);
+        sd[b] = t > 0.1f ? t : 0.1f;
+    }
     for (int64_t i = h; i + h < n; i++) {
+        /* most samples: below the block's threshold; test a block at a time */
+        float thr = sd[i / blk];
+        int64_t end = (i / blk + 1) * blk;
+        if (end > n - h) end = n - h;
+        while (i < end && fabsf(x[i] - med[i]) <= thr) i++;
+        if (i >= end) { i--; continue; }
         float r = x[i] - med[i], ar = fabsf(r);
-        float thr = K_NOISE * fmaxf(g, sd[i / blk]);
-        if (ar <= thr || ar < 0.1f) continue;
         int peak = 1;
         for (int64_t k = i - h; k <= i + h && peak; k++)
             if (k != i && fabsf(x[k] - med[k]) > ar) peak = 0;

@@ -2,8 +2,9 @@
  * and a saturated amplifier sits on its rail: either way the lead's value
  * stays put, to within the converter's last bit or two. An ECG never does
  * for long: even a quiet baseline carries microvolts of noise and drift, so
- * its samples take many values. A run of >= 1 s whose samples take at most
- * 3 distinct values, all within 20 uV, is unreadable. (A range alone is not
+ * its samples take many values. A stretch of >= 1 s is unreadable when it
+ * holds a half-second block whose samples take at most 3 distinct values,
+ * all within 20 uV, and stays within that block's range (+- 20 uV). (A range alone is not
  * enough: a noise-free synthetic baseline drifting slowly stays within
  * 10 uV for 300 ms, and takes a new value at every sample; and a noise-free
  * record stored at 1 uV resolution is exactly flat between beats for up to
@@ -28,24 +29,42 @@ static int push(int64_t **iv, int *niv, int *cap, int64_t a, int64_t z)
     return 0;
 }
 
+/* Whether x[a..b) takes at most 3 distinct values within tol (early exit:
+ * a real ECG fails within a few samples). */
+static int flat_block(const float *x, int64_t a, int64_t b, float tol)
+{
+    float val[3];
+    int nv = 0;
+    for (int64_t i = a; i < b; i++) {
+        float v = x[i];
+        if ((nv > 0 && v == val[0]) || (nv > 1 && v == val[1]) || (nv > 2 && v == val[2])) continue;
+        if (nv == 3) return 0;
+        for (int k = 0; k < nv; k++)
+            if (v - val[k] > tol || val[k] - v > tol) return 0;
+        val[nv++] = v;
+    }
+    return 1;
+}
+
+/* A flat run of >= 1 s contains a whole flat half-second block, so only
+ * blocks are tested; a flat block is then grown sample by sample (with the
+ * values of the block as the run's values). */
 int qrs_flat_runs(const float *x, int64_t n, double fs, int64_t **iv, int *niv, int *cap)
 {
     const float tol = 0.02f;
-    int64_t min_len = (int64_t)(1.0 * fs), s = 0;
-    float val[3];
-    int nv = 0;
-    for (int64_t i = 0; i <= n; i++) {
-        if (i < n) {
-            float v = x[i];
-            int known = 0;
-            for (int k = 0; k < nv; k++) known |= val[k] == v;
-            if (known) continue;
-            int fits = nv < 3;
-            for (int k = 0; k < nv && fits; k++) fits = v - val[k] <= tol && val[k] - v <= tol;
-            if (fits) { val[nv++] = v; continue; }
-        }
-        if (i - s >= min_len && push(iv, niv, cap, s, i)) return ECGX_ERR_NOMEM;
-        if (i < n) { s = i; val[0] = x[i]; nv = 1; }
+    int64_t min_len = (int64_t)(1.0 * fs), blk = min_len / 2;
+    if (blk < 1 || n < min_len) return 0;
+    int64_t done_to = 0;
+    for (int64_t a = 0; a + blk <= n; a += blk) {
+        if (a < done_to || !flat_block(x, a, a + blk, tol)) continue;
+        float lo = x[a], hi = x[a];
+        for (int64_t i = a; i < a + blk; i++) { lo = x[i] < lo ? x[i] : lo; hi = x[i] > hi ? x[i] : hi; }
+        int64_t s = a, e = a + blk;
+        /* grow while the sample stays within the block's range (+- tol overall) */
+        while (s > done_to && x[s - 1] >= hi - tol && x[s - 1] <= lo + tol) s--;
+        while (e < n && x[e] >= hi - tol && x[e] <= lo + tol) e++;
+        if (e - s >= min_len && push(iv, niv, cap, s, e)) return ECGX_ERR_NOMEM;
+        done_to = e;
     }
     return 0;
 }
