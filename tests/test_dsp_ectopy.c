@@ -70,14 +70,15 @@ static void test_ectopy(void)
                suite_ppv(&cell), suite_se(&cell2), suite_ppv(&cell2));
         /* bigeminy with PVCs on the T wave (coupling 0.5 at 85 bpm: 330 ms) loses some */
         double need = cases[c].pattern == ECGX_PVC_BIGEMINY ? 93 : 99;
-        CHECK_MSG(suite_se(&cell) >= need && suite_ppv(&cell) >= 99, "%s: Se %.2f PPV %.2f", cases[c].name,
-                  suite_se(&cell), suite_ppv(&cell));
+        if (!asan) /* the sanitizer run scores 2 records a case: a smoke test */
+            CHECK_MSG(suite_se(&cell) >= need && suite_ppv(&cell) >= 99, "%s: Se %.2f PPV %.2f", cases[c].name,
+                      suite_se(&cell), suite_ppv(&cell));
         suite_add(&all, &cell);
         suite_add(&all2, &cell2);
     }
     printf("| **all** | %ld | **%.2f** | **%.2f** | %.2f | %.2f |\n", all.tp + all.fn, suite_se(&all), suite_ppv(&all),
            suite_se(&all2), suite_ppv(&all2));
-    CHECK_MSG(suite_se(&all) >= 99 && suite_ppv(&all) >= 99.5, "ectopy suite Se %.2f PPV %.2f", suite_se(&all),
+    if (!asan) CHECK_MSG(suite_se(&all) >= 99 && suite_ppv(&all) >= 99.5, "ectopy suite Se %.2f PPV %.2f", suite_se(&all),
               suite_ppv(&all));
 }
 
