@@ -202,6 +202,40 @@ static int run_thresholds(detector *d, const cand *c, int nc)
     return 0;
 }
 
+/* The band-pass runs four leads at once in interleaved lanes (the recursion
+ * is latency-bound). A long record with fewer leads fills the lanes with
+ * pieces of its leads instead: each piece overlaps its neighbours by 4 s,
+ * where a 5-15 Hz or 1-40 Hz filter's start-up has long died out (time
+ * constants ~30 and ~160 ms), and only its middle is kept. */
+static int filtfilt_lanes(const ecgx_sos *bp, float *const *yl, int n_leads, int64_t n, double fs)
+{
+    int k = n_leads >= 4 ? 1 : 4 / n_leads;
+    int64_t ov = (int64_t)(4 * fs), step = (n + k - 1) / k, len = step + 2 * ov;
+    if (k == 1 || len >= n) return ecgx_sos_filtfilt_leads(bp, yl, n_leads, n);
+    int np = n_leads * k;
+    float *buf = ecgx_malloc_array((size_t)len * (size_t)np, sizeof *buf, "qrs buffer");
+    float *ptr[4];
+    if (!buf) return ECGX_ERR_NOMEM;
+    for (int l = 0; l < n_leads; l++)
+        for (int j = 0; j < k; j++) {
+            int64_t a = (int64_t)j * step - ov;
+            if (a > n - len) a = n - len;
+            if (a < 0) a = 0;
+            ptr[l * k + j] = buf + (size_t)(l * k + j) * (size_t)len;
+            memcpy(ptr[l * k + j], yl[l] + a, sizeof *buf * (size_t)len);
+        }
+    int rc = ecgx_sos_filtfilt_leads(bp, ptr, np, len);
+    for (int l = 0; l < n_leads && !rc; l++)
+        for (int j = 0; j < k; j++) {
+            int64_t a = (int64_t)j * step - ov, lo = (int64_t)j * step, hi = lo + step < n ? lo + step : n;
+            if (a > n - len) a = n - len;
+            if (a < 0) a = 0;
+            if (hi > lo) memcpy(yl[l] + lo, ptr[l * k + j] + (lo - a), sizeof *buf * (size_t)(hi - lo));
+        }
+    free(buf);
+    return rc;
+}
+
 void ecgx_qrs_result_free(ecgx_qrs_result *r)
 {
     if (!r) return;
@@ -302,7 +336,7 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
          * or out of it for the band-pass to ring on */
         for (int k = l ? flat_end[l - 1] : 0; k < flat_end[l]; k++) blank(yl[l], n, flat[2 * k], flat[2 * k + 1] - 1);
     }
-    if ((rc = ecgx_sos_filtfilt_leads(bp, yl, n_leads, n))) goto done;
+    if ((rc = filtfilt_lanes(bp, yl, n_leads, n, fs))) goto done;
     int64_t margin = (int64_t)(0.05 * fs); /* the joints of the line and the run's first and last samples */
     double *q_lead = calloc((size_t)n_leads, sizeof *q_lead);
     if (!q_lead) { rc = ecgx_error(ECGX_ERR_NOMEM, "qrs: out of memory"); goto done; }
@@ -377,7 +411,14 @@ int ecgx_qrs_analyze_leads(const float *const *leads, int n_leads, int64_t n, do
      * fibrillatory waves (4-9 Hz) and T waves cannot pull it aside */
     memcpy(best_y, dz + (int64_t)best_lead * n, sizeof *best_y * (size_t)n);
     for (int k = 0; k < res->n_spikes; k++) blank(best_y, n, res->spikes[k] - spike_w / 2, res->spikes[k] + tail);
-    if ((rc = ecgx_filter_butter(best_y, n, fs, 2, ECGX_BANDPASS, 1, fs * 0.45 < 40 ? fs * 0.45 : 40))) goto done;
+    {
+        ecgx_sos *rf = NULL;
+        if ((rc = ecgx_butter(2, ECGX_BANDPASS, 1, fs * 0.45 < 40 ? fs * 0.45 : 40, fs, &rf))) goto done;
+        float *one[1] = {best_y};
+        rc = filtfilt_lanes(rf, one, 1, n, fs);
+        ecgx_sos_free(rf);
+        if (rc) goto done;
+    }
     int64_t r = (int64_t)(0.08 * fs);
     for (int b = 0; b < d.n_beats; b++) {
         int64_t a = clamp64(d.beats[b] - r, 0, n - 1), z = clamp64(d.beats[b] + r, 0, n - 1), at = d.beats[b];
