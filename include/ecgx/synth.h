@@ -168,9 +168,10 @@ typedef struct ecgx_synth_spike {
  * pacing): *spikes malloc'd (free()), in time order. */
 int ecgx_synth_spikes(const ecgx_synth_options *opt, ecgx_synth_spike **spikes, int *n_spikes);
 
-/* Segments where the record carries no readable ECG (lead-off or saturation
- * in every lead... or in the leads listed in lead_mask): [start, end) samples,
- * malloc'd (free()); lead_mask[i] says which leads (bit = ECGX_LEAD_*). */
+/* The lead-off and saturation segments ecgx_synth_generate(opt) writes:
+ * [start, end) samples in time order and, per segment, the leads it hits
+ * (lead_mask[i], bit = ECGX_LEAD_*; 0xFFF: every lead, nothing readable).
+ * The three arrays are malloc'd (free() each); *n = 0 and NULLs when none. */
 int ecgx_synth_artefacts(const ecgx_synth_options *opt, int64_t **start, int64_t **end, unsigned **lead_mask,
                          int *n);
 
