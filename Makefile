@@ -18,7 +18,7 @@ ifeq ($(SAN),1)
 endif
 CFLAGS  ?=
 CFLAGS  += -std=c11 $(OPT) -g $(WARN) $(DEFS) $(INCS) -fPIC -fopenmp $(SANFL)
-LDLIBS  := -lopenblas -lcjson -lspng -lz -lm -lpthread -fopenmp $(SANFL)
+LDLIBS  := -lopenblas -lxgboost -lcjson -lspng -lz -lm -lpthread -fopenmp $(SANFL)
 
 LIB_SRC   := $(sort $(wildcard src/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -89,7 +89,7 @@ $(FUZZ_DIR)/libecgx.a: $(FUZZ_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(FUZZ_DIR)/%: fuzz/%.c $(FUZZ_DIR)/libecgx.a
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libecgx.a -lopenblas -lcjson -lspng -lz -lm
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libecgx.a -lopenblas -lxgboost -lcjson -lspng -lz -lm
 fuzz: fuzz-build
 	@sh fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 

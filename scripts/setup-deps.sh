@@ -5,14 +5,14 @@
 set -eu
 
 # Build and library dependencies.
-PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libspng-dev libpng-dev zlib1g-dev"
+PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libspng-dev libpng-dev zlib1g-dev libxgboost-dev"
 # Sanitizers and fuzzing (clang's libFuzzer runtime).
 PKGS="$PKGS clang libclang-rt-14-dev"
 # Independent references for the tests: PyTorch, scikit-learn, NumPy; Chromium
 # for the report screenshot test. Tests that need them skip when absent, but
 # a full set-up has them.
 PKGS="$PKGS python3 python3-numpy python3-torch python3-sklearn chromium"
-[ "${ECGX_MINIMAL_DEPS:-0}" = 1 ] && PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libspng-dev libpng-dev zlib1g-dev"
+[ "${ECGX_MINIMAL_DEPS:-0}" = 1 ] && PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libspng-dev libpng-dev zlib1g-dev libxgboost-dev"
 
 missing=""
 for p in $PKGS; do

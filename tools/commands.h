@@ -19,3 +19,4 @@ CMD("train", cmd_train, "train a 1-D CNN on ECG folders (PTB-XL benchmark recipe
 CMD("predict", cmd_predict, "class probabilities for ECG records from a trained model")
 CMD("eval", cmd_eval, "per-class and macro AUROC of a model on a data split")
 CMD("report", cmd_report, "diagnose and explain a record: self-contained HTML report")
+CMD("clusters", cmd_clusters, "time-localised clusters of a model's activations: fit, apply to a record, evaluate (surrogate fidelity, waves)")
