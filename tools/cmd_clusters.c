@@ -17,7 +17,7 @@ static void usage(FILE *o)
     fprintf(o,
             "usage: ecgx clusters fit   --model M --data DIR[,DIR...] [-k K] -o C.safetensors\n"
             "                           [--layers L1,L2,...] [--split train] [--k-range 4-12] [--points N]\n"
-            "                           [--seed S] [--no-surrogate] [--quiet] [--json]\n"
+            "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate] [--quiet] [--json]\n"
             "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json]\n"
             "       ecgx clusters eval  --model M --clusters C --data DIR[,DIR...] [--split val] [--json]\n"
             "Time-localised clusters (Boubekki et al. 2025): the activations of the last three residual\n"
@@ -26,6 +26,9 @@ static void usage(FILE *o)
             "the entropy of its soft assignment. fit also trains gradient-boosted trees on each record's\n"
             "cluster proportions to reproduce the model's thresholded calls; eval reports their fidelity,\n"
             "both AUROCs on the true labels and the clusters' agreement with the delineated waves.\n"
+            "--pca P: principal components the mixture sees (default 32, 0: all features); --points N:\n"
+            "reservoir of time steps (default 100000); --fit-records N: the mixture's sample from N records\n"
+            "drawn by seed (default all; the surrogate always sees every record of the split).\n"
             "apply --csv: one row per sample of the record, columns sample,cluster,entropy.\n");
 }
 
@@ -61,6 +64,8 @@ static int do_fit(int argc, char **argv)
         else if ((r = cli_opt("clusters", argc, argv, &i, "--split", &o.split)) != 0) { if (r < 0) return EXIT_USAGE; }
         else if (cli_opt_int("clusters", argc, argv, &i, "-k", &o.k, &err) || err) { if (err) return EXIT_USAGE; }
         else if (cli_opt_int("clusters", argc, argv, &i, "--points", &o.max_points, &err) || err) { if (err) return EXIT_USAGE; }
+        else if (cli_opt_int("clusters", argc, argv, &i, "--pca", &o.pca_dims, &err) || err) { if (err) return EXIT_USAGE; }
+        else if (cli_opt_int("clusters", argc, argv, &i, "--fit-records", &o.fit_records, &err) || err) { if (err) return EXIT_USAGE; }
         else if ((r = cli_opt("clusters", argc, argv, &i, "--seed", &v)) != 0) {
             if (r < 0) return EXIT_USAGE;
             o.seed = strtoull(v, NULL, 10);
@@ -86,10 +91,10 @@ static int do_fit(int argc, char **argv)
     double total = info.seconds_features + info.seconds_select + info.seconds_em + info.seconds_surrogate;
     if (json) {
         printf("{\"clusters\":\"%s\",\"k\":%d,\"k_rule\":\"%s\",\"n_records\":%d,\"n_steps_seen\":%lld,\"n_points\":%lld,"
-               "\"reservoir_mib\":%.1f,\"seconds\":{\"pass1\":%.2f,\"select_k\":%.2f,\"em\":%.2f,\"pass2_surrogate\":%.2f,"
+               "\"n_records_pass1\":%d,\"pca_dims\":%d,\"pca_explained\":%.4f,\"mean_loglik\":%.6g,\"reservoir_mib\":%.1f,\"seconds\":{\"pass1\":%.2f,\"select_k\":%.2f,\"em\":%.2f,\"pass2_surrogate\":%.2f,"
                "\"total\":%.2f},\"bic\":{",
                outp, c->gmm.k, c->k_rule, info.n_records, (long long)info.n_steps_seen, (long long)c->n_points,
-               info.reservoir_mib, info.seconds_features, info.seconds_select, info.seconds_em, info.seconds_surrogate, total);
+               info.n_records_pass1, c->pca_dims, c->pca_explained, c->loglik, info.reservoir_mib, info.seconds_features, info.seconds_select, info.seconds_em, info.seconds_surrogate, total);
         for (int i = 0; i < info.n_k_tried; i++) printf("%s\"%d\":%.6g", i ? "," : "", info.k_tried[i], info.bic_tried[i]);
         printf("},\"clusters_named\":[");
         for (int j = 0; j < c->gmm.k; j++) {
@@ -100,10 +105,12 @@ static int do_fit(int argc, char **argv)
     } else {
         printf("%s: k = %d (%s), layers", outp, c->gmm.k, c->k_rule);
         for (int l = 0; l < c->n_layers; l++) printf(" %s", c->layer_names[l]);
-        printf("; %d features\n", c->dim);
-        printf("fitted on %lld of %lld time steps of %d records (reservoir %.1f MiB) in %.1f s "
+        printf("; %d features", c->dim);
+        if (c->pca_dims) printf(", %d principal components (%.1f %% of the variance)", c->pca_dims, 100 * c->pca_explained);
+        printf("\n");
+        printf("mixture fitted on %lld of %lld time steps of %d records, surrogate on %d records (reservoir %.1f MiB) in %.1f s "
                "(pass 1 %.1f s, k %.1f s, EM %.1f s, pass 2 + surrogate %.1f s)\n",
-               (long long)c->n_points, (long long)info.n_steps_seen, info.n_records, info.reservoir_mib, total,
+               (long long)c->n_points, (long long)info.n_steps_seen, info.n_records_pass1, info.n_records, info.reservoir_mib, total,
                info.seconds_features, info.seconds_select, info.seconds_em, info.seconds_surrogate);
         for (int i = 0; i < info.n_k_tried; i++) printf("  k = %2d  BIC %.6g\n", info.k_tried[i], info.bic_tried[i]);
         for (int j = 0; j < c->gmm.k; j++) {

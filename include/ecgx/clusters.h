@@ -70,6 +70,15 @@ void ecgx_clusters_moments_free(ecgx_clusters_moments *s);
 /* x[i][d] = (x[i][d] - mean[d]) / sd[d] in place. */
 void ecgx_clusters_standardize(float *x, int64_t n, int dim, const float *mean, const float *sd);
 
+/* ---- 2b. principal components (pca.c) ---- */
+/* The top p eigenvectors of the second-moment matrix of x [n][dim]
+ * (standardised, so about its mean) as basis [dim][p], largest first, each
+ * signed so its largest-magnitude entry is positive; *explained (may be
+ * NULL) receives the fraction of the trace they keep. */
+int ecgx_clusters_pca(const float *x, int64_t n, int dim, int p, float *basis, double *explained);
+/* out [n][p] = x [n][dim] . basis [dim][p] */
+int ecgx_clusters_project(const float *x, int64_t n, int dim, const float *basis, int p, float *out);
+
 /* ---- 3. clustering (kmeanspp.c, gmm.c, select_k.c) ---- */
 
 /* k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre uniform,
@@ -135,7 +144,10 @@ typedef struct ecgx_clusters {
     char layer_names[ECGX_CLUSTERS_MAX_LAYERS][96];
     int dim;
     float *mean, *sd;     /* [dim] standardisation */
-    ecgx_gmm gmm;
+    int pca_dims;         /* 0: the mixture sees the standardised features; else their projection */
+    float *pca;           /* [dim][pca_dims] */
+    double pca_explained; /* fraction of the variance the components keep */
+    ecgx_gmm gmm;         /* over pca_dims (or dim) features */
     double fs;            /* the model's rate */
     int n_classes;
     char classes[512];    /* comma separated, the model's */
@@ -197,6 +209,9 @@ typedef struct ecgx_clusters_options {
     int k_min, k_max;     /* default 4..12 */
     int max_points;       /* reservoir of time steps the mixture is fitted on (default 200000) */
     int select_points;    /* subsample for choosing k (default 30000) */
+    int pca_dims;         /* principal components the mixture sees (default 32; 0: none) */
+    int fit_records;      /* pass 1 (the mixture) reads at most this many records, drawn by seed
+                             (default 0: all); pass 2 (names, surrogate) reads every one */
     int step;             /* take every step-th time step of a record into the reservoir (default 2) */
     uint64_t seed;
     const char *split;    /* records to fit on (default "train") */
@@ -206,7 +221,8 @@ typedef struct ecgx_clusters_options {
 void ecgx_clusters_options_default(ecgx_clusters_options *o);
 
 typedef struct ecgx_clusters_fit_info {
-    int n_records;
+    int n_records;          /* records of the split (pass 2) */
+    int n_records_pass1;    /* records the mixture's sample came from */
     int64_t n_steps_seen;   /* time steps offered to the reservoir */
     double seconds_features, seconds_select, seconds_em, seconds_surrogate;
     double reservoir_mib;   /* memory held by the reservoir */

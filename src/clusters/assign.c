@@ -42,10 +42,16 @@ int clusters_posterior(const ecgx_clusters *c, ecgx_model *m, const int *idx, co
     }
     /* the activations are still in the model from the forward pass above */
     rc = clusters_collect(m, idx, c->n_layers, length, f, &D, 0);
+    float *z = NULL;
     if (!rc) {
         ecgx_clusters_standardize(f, length, D, c->mean, c->sd);
-        rc = ecgx_gmm_posterior(&c->gmm, f, length, *resp, NULL);
+        if (c->pca_dims > 0) {
+            if (!(z = malloc(sizeof(float) * (size_t)length * c->pca_dims))) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+            else ecgx_clusters_project(f, length, D, c->pca, c->pca_dims, z);
+        }
     }
+    if (!rc) rc = ecgx_gmm_posterior(&c->gmm, z ? z : f, length, *resp, NULL);
+    free(z);
     free(f);
     if (rc) free(*resp), *resp = NULL;
     return rc;

@@ -20,6 +20,7 @@ void ecgx_clusters_free(ecgx_clusters *c)
     if (!c) return;
     free(c->mean);
     free(c->sd);
+    free(c->pca);
     ecgx_gmm_free(&c->gmm);
     for (int i = 0; i < 16; i++) free(c->surrogate[i]);
     free(c);
@@ -64,14 +65,16 @@ static const char *class_at(const char *list, int i, char *buf, size_t n)
 
 int ecgx_clusters_save(const ecgx_clusters *c, const char *path)
 {
-    int K = c->gmm.k, D = c->dim;
-    wtensor t[5 + 16];
+    int K = c->gmm.k, D = c->dim, G = c->gmm.dim;
+    wtensor t[6 + 16];
     int nt = 0;
     t[nt++] = (wtensor){"mean", "F32", 1, {D, 0}, c->mean, sizeof(float) * (size_t)D};
     t[nt++] = (wtensor){"sd", "F32", 1, {D, 0}, c->sd, sizeof(float) * (size_t)D};
     t[nt++] = (wtensor){"weight", "F64", 1, {K, 0}, c->gmm.weight, sizeof(double) * (size_t)K};
-    t[nt++] = (wtensor){"means", "F32", 2, {K, D}, c->gmm.mean, sizeof(float) * (size_t)K * D};
-    t[nt++] = (wtensor){"vars", "F32", 2, {K, D}, c->gmm.var, sizeof(float) * (size_t)K * D};
+    t[nt++] = (wtensor){"means", "F32", 2, {K, G}, c->gmm.mean, sizeof(float) * (size_t)K * G};
+    t[nt++] = (wtensor){"vars", "F32", 2, {K, G}, c->gmm.var, sizeof(float) * (size_t)K * G};
+    if (c->pca_dims > 0)
+        t[nt++] = (wtensor){"pca", "F32", 2, {D, c->pca_dims}, c->pca, sizeof(float) * (size_t)D * c->pca_dims};
     for (int i = 0; i < c->n_classes && i < 16; i++) {
         if (!c->surrogate[i]) continue;
         char cn[48];
@@ -103,6 +106,10 @@ int ecgx_clusters_save(const ecgx_clusters *c, const char *path)
     snprintf(buf, sizeof buf, "%.17g", c->fs);
     cJSON_AddStringToObject(meta, "fs", buf);
     cJSON_AddStringToObject(meta, "standardisation", STANDARDISATION);
+    snprintf(buf, sizeof buf, "%d", c->pca_dims);
+    cJSON_AddStringToObject(meta, "pca_dims", buf);
+    snprintf(buf, sizeof buf, "%.6g", c->pca_explained);
+    cJSON_AddStringToObject(meta, "pca_explained", buf);
     cJSON_AddStringToObject(meta, "mixture", "diagonal gaussian, k-means++ init, EM");
     cJSON_AddStringToObject(meta, "classes", c->classes);
     buf[0] = 0;
@@ -286,7 +293,14 @@ int ecgx_clusters_load(const char *path, ecgx_clusters **out)
         if ((s = meta_str(meta, "bic"))) c->bic = strtod(s, NULL);
         if ((s = meta_str(meta, "k_rule"))) snprintf(c->k_rule, sizeof c->k_rule, "%s", s);
     }
-    if (!rc) rc = ecgx_gmm_alloc(&c->gmm, K, D);
+    int P = 0;
+    if (!rc && (s = meta_str(meta, "pca_dims")) && (sscanf(s, "%d", &P) != 1 || P < 0 || P > D))
+        rc = ecgx_error(ECGX_ERR_FORMAT, "%s: metadata pca_dims '%s' out of 0..dim", path, s);
+    if (!rc && (s = meta_str(meta, "pca_explained"))) c->pca_explained = strtod(s, NULL);
+    c->pca_dims = P;
+    int G = P > 0 ? P : D;
+    if (!rc) rc = ecgx_gmm_alloc(&c->gmm, K, G);
+    if (!rc && P > 0 && !(c->pca = malloc(sizeof(float) * (size_t)D * P))) rc = ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path);
     if (!rc) {
         c->mean = malloc(sizeof(float) * (size_t)D);
         c->sd = malloc(sizeof(float) * (size_t)D);
@@ -294,14 +308,14 @@ int ecgx_clusters_load(const char *path, ecgx_clusters **out)
     }
     struct { const char *n, *dt; int64_t d0, d1; void *dst; } want[] = {
         {"mean", "F32", D, 0, c->mean}, {"sd", "F32", D, 0, c->sd}, {"weight", "F64", K, 0, c->gmm.weight},
-        {"means", "F32", K, D, c->gmm.mean}, {"vars", "F32", K, D, c->gmm.var}};
-    for (int i = 0; i < 5 && !rc; i++) {
+        {"means", "F32", K, G, c->gmm.mean}, {"vars", "F32", K, G, c->gmm.var}, {"pca", "F32", D, P, c->pca}};
+    for (int i = 0; i < (P > 0 ? 6 : 5) && !rc; i++) {
         size_t bytes;
         const unsigned char *p = get_tensor(path, root, want[i].n, want[i].dt, want[i].d0, want[i].d1, data, data_len, &bytes);
         if (!p) rc = ECGX_ERR_FORMAT;
         else memcpy(want[i].dst, p, bytes);
     }
-    for (int i = 0; i < K * D && !rc; i++)
+    for (int i = 0; i < K * G && !rc; i++)
         if (!(c->gmm.var[i] > 0) || !isfinite(c->gmm.mean[i]))
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s: tensor vars/means: entry %d is not a finite positive variance", path, i);
     for (int i = 0; i < D && !rc; i++)

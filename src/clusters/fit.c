@@ -25,6 +25,7 @@ void ecgx_clusters_options_default(ecgx_clusters_options *o)
     o->max_points = 100000;
     o->select_points = 20000;
     o->step = 2;
+    o->pca_dims = 32;
     o->seed = 1;
     o->split = "train";
     o->surrogate = 1;
@@ -214,9 +215,42 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
     int64_t nR = 0;
     ecgx_clusters_moments mom = {0};
     double t0 = clusters_now();
-    if (!rc) rc = pass1(m, ds, rec, n, idx, c->n_layers, &o, &mom, &R, &nR, &D, info);
+    /* pass 1 on every record, or on fit_records of them drawn by seed (kept in
+     * data set order, so the reservoir's draws do not depend on the draw) */
+    int *sub = NULL, nsub = n;
+    if (!rc && o.fit_records > 0 && o.fit_records < n) {
+        nsub = o.fit_records;
+        int *perm = malloc(sizeof(int) * (size_t)n);
+        sub = malloc(sizeof(int) * (size_t)n);
+        if (!perm || !sub) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+        else {
+            ecgx_rng rr;
+            ecgx_rng_seed(&rr, o.seed, 0x737562ull);
+            for (int i = 0; i < n; i++) perm[i] = i;
+            for (int i = 0; i < nsub; i++) {
+                int j = i + (int)(ecgx_rng_uniform(&rr) * (n - i));
+                if (j >= n) j = n - 1;
+                int t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            char *take = calloc((size_t)n, 1);
+            if (!take) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+            else {
+                for (int i = 0; i < nsub; i++) take[perm[i]] = 1;
+                int q = 0;
+                for (int i = 0; i < n; i++)
+                    if (take[i]) sub[q++] = rec[i];
+                free(take);
+            }
+        }
+        free(perm);
+    }
+    if (!rc) rc = pass1(m, ds, sub ? sub : rec, nsub, idx, c->n_layers, &o, &mom, &R, &nR, &D, info);
+    free(sub);
     info->seconds_features = clusters_now() - t0;
     info->n_records = n;
+    info->n_records_pass1 = nsub;
     if (!rc && nR < (o.k ? o.k : o.k_max) * 10)
         rc = ecgx_error(ECGX_ERR_ARG, "clusters: only %lld time steps to fit on", (long long)nR);
     if (!rc) {
@@ -230,9 +264,24 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
         ecgx_clusters_standardize(R, nR, D, c->mean, c->sd);
     }
     ecgx_clusters_moments_free(&mom);
+    int G = D;
+    if (!rc && o.pca_dims > 0) {
+        /* the mixture sees the principal components (pca.c says why) */
+        G = o.pca_dims < D ? o.pca_dims : D;
+        c->pca_dims = G;
+        float *Z = NULL;
+        if (!(c->pca = malloc(sizeof(float) * (size_t)D * G)) || !(Z = malloc(sizeof(float) * (size_t)nR * G)))
+            rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+        if (!rc) rc = ecgx_clusters_pca(R, nR, D, G, c->pca, &c->pca_explained);
+        if (!rc) {
+            ecgx_clusters_project(R, nR, D, c->pca, G, Z);
+            free(R);
+            R = Z;
+        } else free(Z);
+    }
     int K = o.k;
     t0 = clusters_now();
-    if (!rc && !K) rc = choose_k(R, nR, D, &o, c, info, &K);
+    if (!rc && !K) rc = choose_k(R, nR, G, &o, c, info, &K);
     else if (!rc) snprintf(c->k_rule, sizeof c->k_rule, "given");
     info->seconds_select = clusters_now() - t0;
     t0 = clusters_now();
@@ -240,7 +289,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
         ecgx_gmm_options go;
         ecgx_gmm_options_default(&go);
         go.seed = o.seed;
-        rc = ecgx_gmm_fit(R, nR, D, K, &go, &c->gmm, &c->loglik, NULL);
+        rc = ecgx_gmm_fit(R, nR, G, K, &go, &c->gmm, &c->loglik, NULL);
         if (!rc) c->bic = ecgx_gmm_bic(&c->gmm, c->loglik, nR);
         c->n_points = nR;
         c->n_records = n;
