@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <unistd.h>
 
 static uint64_t rs = 777;
 static double urand(void)
@@ -95,9 +96,11 @@ static void test_nmi(void)
         if (rep == 0) {
             /* scikit-learn, when it is installed */
             char cmd[8192], out[256] = "";
+            /* Debian's python (the one with python3-sklearn), not a pyenv shim */
+            const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
             int len = snprintf(cmd, sizeof cmd,
-                               "python3 -c \"from sklearn.metrics import normalized_mutual_info_score as f;"
-                               "print(f([");
+                               "%s -c \"from sklearn.metrics import normalized_mutual_info_score as f;"
+                               "print(f([", py);
             for (int i = 0; i < n; i++) len += snprintf(cmd + len, sizeof cmd - len, "%d,", a[i]);
             len += snprintf(cmd + len, sizeof cmd - len, "],[");
             for (int i = 0; i < n; i++) len += snprintf(cmd + len, sizeof cmd - len, "%d,", b[i]);
