@@ -199,6 +199,13 @@ static void test_pipeline(void)
         CHECK(!strcmp(c2->layer_names[2], "5.0.relu2") && c2->n_classes == 5);
         for (int k = 0; k < 5; k++) CHECK(c2->surrogate_len[k] == c->surrogate_len[k] && c2->surrogate[k]);
         CHECK_OK(ecgx_clusters_check_model(c2, m, path));
+        /* apply's load skips the surrogate and nothing else */
+        ecgx_clusters *c4 = NULL;
+        CHECK_OK(ecgx_clusters_load_ex(path, ECGX_CLUSTERS_NO_SURROGATE, &c4));
+        if (c4) {
+            CHECK(!c4->surrogate[0] && !memcmp(c4->pca, c->pca, sizeof(float) * 384 * 32) && c4->model_hash == c->model_hash);
+            ecgx_clusters_free(c4);
+        }
     }
     /* NMI against the true waves of fresh records */
     double pur, nmi = synth_nmi(c, 6, &pur);

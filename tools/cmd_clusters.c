@@ -16,7 +16,7 @@ static void usage(FILE *o)
 {
     fprintf(o,
             "usage: ecgx clusters fit   --model M --data DIR[,DIR...] [-k K] -o C.safetensors\n"
-            "                           [--layers L1,L2,...] [--split train] [--k-range 4-12] [--points N]\n"
+            "                           [--layers L1,L2,...] [--split train] [--k-range 4-20] [--points N]\n"
             "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate] [--quiet] [--json]\n"
             "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json]\n"
             "       ecgx clusters eval  --model M --clusters C --data DIR[,DIR...] [--split val] [--json]\n"
@@ -142,7 +142,7 @@ static int do_apply(int argc, char **argv)
     ecgx_clusters *c = NULL;
     ecgx_record *rec = NULL;
     ecgx_clusters_record r = {0};
-    if (ecgx_model_load(model, &m) < 0 || ecgx_clusters_load(cpath, &c) < 0 || ecgx_clusters_check_model(c, m, cpath) < 0 ||
+    if (ecgx_model_load(model, &m) < 0 || ecgx_clusters_load_ex(cpath, ECGX_CLUSTERS_NO_SURROGATE, &c) < 0 || ecgx_clusters_check_model(c, m, cpath) < 0 ||
         ecgx_record_read(recp, &rec) < 0 || ecgx_clusters_assign_record(c, m, rec, &r) < 0) {
         int rc = cli_fail("clusters");
         ecgx_record_free(rec), ecgx_clusters_free(c), ecgx_model_free(m);

@@ -41,8 +41,8 @@ extern "C" {
  * found (<= n). */
 int ecgx_clusters_default_layers(const ecgx_model *m, int n, int *layers);
 
-/* Parameter hash of a model (FNV-1a 64 over every parameter's name, shape
- * and bytes): two models with the same weights hash alike whatever their
+/* Parameter hash of a model (FNV-1a style, 64-bit, over every parameter's
+ * name, shape and bytes): two models with the same weights hash alike whatever their
  * file metadata. */
 uint64_t ecgx_clusters_model_hash(const ecgx_model *m);
 
@@ -172,6 +172,11 @@ void ecgx_clusters_free(ecgx_clusters *c);
  * atomically. Load checks every shape; errors name the file. */
 int ecgx_clusters_save(const ecgx_clusters *c, const char *path);
 int ecgx_clusters_load(const char *path, ecgx_clusters **out);
+/* The same, reading only what `flags` asks for: ECGX_CLUSTERS_NO_SURROGATE
+ * skips the surrogate's bytes (most of the file; assigning records does
+ * not need them). */
+#define ECGX_CLUSTERS_NO_SURROGATE 1
+int ecgx_clusters_load_ex(const char *path, int flags, ecgx_clusters **out);
 /* 0 when c was fitted on model m (same parameter hash and layers), else an
  * ECGX_ERR_ARG error naming `path`. */
 int ecgx_clusters_check_model(const ecgx_clusters *c, const ecgx_model *m, const char *path);
@@ -206,9 +211,9 @@ int ecgx_clusters_assign_record(const ecgx_clusters *c, ecgx_model *m, const ecg
 typedef struct ecgx_clusters_options {
     const char *layers;   /* comma-separated layer names; NULL: the last three residual blocks */
     int k;                /* > 0: given; 0: BIC over k_min..k_max */
-    int k_min, k_max;     /* default 4..12 */
+    int k_min, k_max;     /* default 4..20 */
     int max_points;       /* reservoir of time steps the mixture is fitted on (default 200000) */
-    int select_points;    /* subsample for choosing k (default 30000) */
+    int select_points;    /* subsample for choosing k (default 10000; at most 50 EM iterations each) */
     int pca_dims;         /* principal components the mixture sees (default 32; 0: none) */
     int fit_records;      /* pass 1 (the mixture) reads at most this many records, drawn by seed
                              (default 0: all); pass 2 (names, surrogate) reads every one */

@@ -7,6 +7,7 @@
 #include "ecgx/outfile.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -165,77 +166,89 @@ static const char *meta_str(const cJSON *meta, const char *key)
 }
 
 /* The bytes of tensor `name` with dtype and shape checked; NULL + error otherwise. */
-static const unsigned char *get_tensor(const char *path, const cJSON *root, const char *name, const char *dtype,
-                                       int64_t d0, int64_t d1, const unsigned char *data, size_t data_len,
-                                       size_t *bytes)
+static int get_tensor(const char *path, const cJSON *root, const char *name, const char *dtype, int64_t d0,
+                      int64_t d1, uint64_t data_len, size_t *offset, size_t *bytes)
 {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, name);
     if (!t) {
-        ecgx_error(ECGX_ERR_FORMAT, "%s: no tensor '%s' (not an ecgx clusters file?)", path, name);
-        return NULL;
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: no tensor '%s' (not an ecgx clusters file?)", path, name);
     }
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(t, "dtype"), *sh = cJSON_GetObjectItemCaseSensitive(t, "shape"),
                 *of = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
     if (!cJSON_IsString(dt) || strcmp(dt->valuestring, dtype)) {
-        ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' is not %s", path, name, dtype);
-        return NULL;
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' is not %s", path, name, dtype);
     }
     int nd = cJSON_IsArray(sh) ? cJSON_GetArraySize(sh) : -1;
     int want = d1 > 0 ? 2 : 1;
     double s0 = nd >= 1 ? cJSON_GetArrayItem(sh, 0)->valuedouble : -1, s1 = nd >= 2 ? cJSON_GetArrayItem(sh, 1)->valuedouble : -1;
     if (nd != want || (d0 >= 0 && s0 != (double)d0) || (want == 2 && s1 != (double)d1) || s0 < 0) {
-        ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' has the wrong shape (want [%lld%s%lld])", path, name,
-                   (long long)d0, want == 2 ? "," : "", want == 2 ? (long long)d1 : 0LL);
-        return NULL;
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' has the wrong shape (want [%lld%s%lld])", path, name,
+                          (long long)d0, want == 2 ? "," : "", want == 2 ? (long long)d1 : 0LL);
     }
     size_t esz = !strcmp(dtype, "F64") ? 8 : !strcmp(dtype, "F32") ? 4 : 1;
     size_t need = (size_t)s0 * (want == 2 ? (size_t)s1 : 1) * esz;
     if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2) {
-        ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' has no data_offsets", path, name);
-        return NULL;
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' has no data_offsets", path, name);
     }
     double a = cJSON_GetArrayItem(of, 0)->valuedouble, b = cJSON_GetArrayItem(of, 1)->valuedouble;
     if (a < 0 || b < a || b > (double)data_len || (size_t)(b - a) != need) {
-        ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' data_offsets [%.0f, %.0f] do not fit the file", path, name, a, b);
-        return NULL;
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: tensor '%s' data_offsets [%.0f, %.0f] do not fit the file", path, name, a, b);
     }
     *bytes = need;
-    return data + (size_t)a;
+    *offset = (size_t)a;
+    return 0;
 }
 
-int ecgx_clusters_load(const char *path, ecgx_clusters **out)
+/* Only the header and the tensors wanted are read (fseek + fread): `apply`
+ * skips the surrogate's bytes, most of the file. */
+static int read_at(FILE *f, const char *path, uint64_t base, size_t off, void *dst, size_t n)
+{
+    if (fseeko(f, (off_t)(base + off), SEEK_SET) != 0 || fread(dst, 1, n, f) != n)
+        return ecgx_error(ECGX_ERR_IO, "%s: cannot read %zu bytes at %llu", path, n, (unsigned long long)(base + off));
+    return 0;
+}
+
+int ecgx_clusters_load(const char *path, ecgx_clusters **out) { return ecgx_clusters_load_ex(path, 0, out); }
+
+int ecgx_clusters_load_ex(const char *path, int flags, ecgx_clusters **out)
 {
     *out = NULL;
-    char *buf = NULL;
-    size_t size = 0;
-    int rc = ecgx_read_file(path, (size_t)1 << 30, &buf, &size);
-    if (rc < 0) return rc;
-    uint64_t hl = 0;
-    if (size >= 8)
-        for (int i = 0; i < 8; i++) hl |= (uint64_t)(unsigned char)buf[i] << (8 * i);
-    if (size < 8 || hl > size - 8) {
-        free(buf);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return ecgx_error(ECGX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char h8[8];
+    uint64_t hl = 0, size = 0;
+    if (fseeko(fp, 0, SEEK_END) == 0) size = (uint64_t)ftello(fp);
+    if (size >= 8 && fseeko(fp, 0, SEEK_SET) == 0 && fread(h8, 1, 8, fp) == 8)
+        for (int i = 0; i < 8; i++) hl |= (uint64_t)h8[i] << (8 * i);
+    if (size < 8 || hl > size - 8 || hl > ((uint64_t)1 << 26)) {
+        fclose(fp);
         return ecgx_error(ECGX_ERR_FORMAT, "%s: not a safetensors file (header length)", path);
     }
-    cJSON *root = cJSON_ParseWithLength(buf + 8, (size_t)hl);
+    char *buf = malloc((size_t)hl + 1);
+    if (!buf || fread(buf, 1, (size_t)hl, fp) != (size_t)hl) {
+        free(buf);
+        fclose(fp);
+        return ecgx_error(ECGX_ERR_FORMAT, "%s: truncated safetensors header", path);
+    }
+    cJSON *root = cJSON_ParseWithLength(buf, (size_t)hl);
+    free(buf);
     const cJSON *meta = root ? cJSON_GetObjectItemCaseSensitive(root, "__metadata__") : NULL;
     const char *kind = meta ? meta_str(meta, "kind") : NULL;
     if (!root || !kind || strcmp(kind, "ecgx clusters")) {
         cJSON_Delete(root);
-        free(buf);
+        fclose(fp);
         return ecgx_error(ECGX_ERR_FORMAT, "%s: not an ecgx clusters file (no __metadata__ kind 'ecgx clusters')", path);
     }
-    const unsigned char *data = (const unsigned char *)buf + 8 + hl;
-    size_t data_len = size - 8 - (size_t)hl;
+    uint64_t base = 8 + hl, data_len = size - 8 - hl;
     ecgx_clusters *c = calloc(1, sizeof *c);
     if (!c) {
         cJSON_Delete(root);
-        free(buf);
+        fclose(fp);
         return ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path);
     }
     const char *s;
     int K = 0, D = 0;
-    rc = 0;
+    int rc = 0;
     if (!(s = meta_str(meta, "model_hash")) || sscanf(s, "%" SCNx64, &c->model_hash) != 1)
         rc = ecgx_error(ECGX_ERR_FORMAT, "%s: metadata model_hash missing or bad", path);
     else if (!(s = meta_str(meta, "k")) || sscanf(s, "%d", &K) != 1 || K < 1 || K > ECGX_CLUSTERS_MAX_K)
@@ -310,32 +323,28 @@ int ecgx_clusters_load(const char *path, ecgx_clusters **out)
         {"mean", "F32", D, 0, c->mean}, {"sd", "F32", D, 0, c->sd}, {"weight", "F64", K, 0, c->gmm.weight},
         {"means", "F32", K, G, c->gmm.mean}, {"vars", "F32", K, G, c->gmm.var}, {"pca", "F32", D, P, c->pca}};
     for (int i = 0; i < (P > 0 ? 6 : 5) && !rc; i++) {
-        size_t bytes;
-        const unsigned char *p = get_tensor(path, root, want[i].n, want[i].dt, want[i].d0, want[i].d1, data, data_len, &bytes);
-        if (!p) rc = ECGX_ERR_FORMAT;
-        else memcpy(want[i].dst, p, bytes);
+        size_t bytes, off;
+        rc = get_tensor(path, root, want[i].n, want[i].dt, want[i].d0, want[i].d1, data_len, &off, &bytes);
+        if (!rc) rc = read_at(fp, path, base, off, want[i].dst, bytes);
     }
     for (int i = 0; i < K * G && !rc; i++)
         if (!(c->gmm.var[i] > 0) || !isfinite(c->gmm.mean[i]))
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s: tensor vars/means: entry %d is not a finite positive variance", path, i);
     for (int i = 0; i < D && !rc; i++)
         if (!(c->sd[i] > 0) || !isfinite(c->mean[i])) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: tensor sd: entry %d is not positive", path, i);
-    for (int i = 0; i < c->n_classes && !rc; i++) {
+    for (int i = 0; i < c->n_classes && !rc && !(flags & ECGX_CLUSTERS_NO_SURROGATE); i++) {
         char cn[48], tn[64];
         if (!class_at(c->classes, i, cn, sizeof cn)) continue;
         snprintf(tn, sizeof tn, "surrogate.%s", cn);
         if (!cJSON_GetObjectItemCaseSensitive(root, tn)) continue;
-        size_t bytes;
-        const unsigned char *p = get_tensor(path, root, tn, "U8", -1, 0, data, data_len, &bytes);
-        if (!p) rc = ECGX_ERR_FORMAT;
-        else if (!(c->surrogate[i] = malloc(bytes + 1))) rc = ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path);
-        else {
-            memcpy(c->surrogate[i], p, bytes);
-            c->surrogate_len[i] = bytes;
-        }
+        size_t bytes, off;
+        rc = get_tensor(path, root, tn, "U8", -1, 0, data_len, &off, &bytes);
+        if (!rc && !(c->surrogate[i] = malloc(bytes + 1))) rc = ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path);
+        if (!rc) rc = read_at(fp, path, base, off, c->surrogate[i], bytes);
+        if (!rc) c->surrogate_len[i] = bytes;
     }
     cJSON_Delete(root);
-    free(buf);
+    fclose(fp);
     if (rc) {
         ecgx_clusters_free(c);
         return rc;

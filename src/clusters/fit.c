@@ -21,9 +21,9 @@ void ecgx_clusters_options_default(ecgx_clusters_options *o)
 {
     memset(o, 0, sizeof *o);
     o->k_min = 4;
-    o->k_max = 12;
+    o->k_max = 20;
     o->max_points = 100000;
-    o->select_points = 20000;
+    o->select_points = 10000;
     o->step = 2;
     o->pca_dims = 32;
     o->seed = 1;
@@ -152,6 +152,7 @@ static int choose_k(const float *R, int64_t n, int D, const ecgx_clusters_option
     ecgx_gmm_options go;
     ecgx_gmm_options_default(&go);
     go.seed = o->seed;
+    go.max_iter = 50; /* the scan compares k, it does not need the last digits */
     int best = -1, rc = 0;
     double best_bic = INFINITY;
     char rule[128];
