@@ -17,7 +17,8 @@ static void usage(FILE *o)
     fprintf(o,
             "usage: ecgx clusters fit   --model M --data DIR[,DIR...] [-k K] -o C.safetensors\n"
             "                           [--layers L1,L2,...] [--split train] [--k-range 4-20] [--points N]\n"
-            "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate] [--quiet] [--json]\n"
+            "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate] [--proportions-only]\n"
+            "                           [--quiet] [--json]\n"
             "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json]\n"
             "       ecgx clusters eval  --model M --clusters C --data DIR[,DIR...] [--split val] [--json]\n"
             "Time-localised clusters (Boubekki et al. 2025): the activations of the last three residual\n"
@@ -29,6 +30,9 @@ static void usage(FILE *o)
             "--pca P: principal components the mixture sees (default 32, 0: all features); --points N:\n"
             "reservoir of time steps (default 100000); --fit-records N: the mixture's sample from N records\n"
             "drawn by seed (default all; the surrogate always sees every record of the split).\n"
+            "The surrogate sees each cluster's proportion of the record and its largest proportion over\n"
+            "the model's windows (the model's calls are a maximum over windows); --proportions-only: the\n"
+            "proportions alone, as in the paper.\n"
             "apply --csv: one row per sample of the record, columns sample,cluster,entropy.\n");
 }
 
@@ -73,6 +77,7 @@ static int do_fit(int argc, char **argv)
             if (r < 0 || sscanf(v, "%d-%d", &o.k_min, &o.k_max) != 2)
                 return cli_usage_error("clusters", "--k-range wants MIN-MAX, got '%s'", r < 0 ? "" : v);
         } else if (!strcmp(argv[i], "--no-surrogate")) o.surrogate = 0;
+        else if (!strcmp(argv[i], "--proportions-only")) o.surrogate_features = 1;
         else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else return cli_usage_error("clusters", "fit: unknown argument '%s'", argv[i]);

@@ -155,6 +155,10 @@ typedef struct ecgx_clusters {
     /* fitted wave names: the wave each cluster covers most (index into ecgx_clusters_wave_name),
      * -1 when not known */
     int wave_of[ECGX_CLUSTERS_MAX_K];
+    /* the model's windows (input samples; 0: the whole record) and the
+     * surrogate's features: 1 = cluster proportions, 2 = proportions and each
+     * cluster's largest proportion over the windows */
+    int window, stride, surrogate_features;
     /* surrogate: one serialised booster (XGBoost JSON) per class; NULL when absent */
     unsigned char *surrogate[16];
     size_t surrogate_len[16];
@@ -189,6 +193,7 @@ typedef struct ecgx_clusters_record {
     int *cluster;         /* [n] */
     float *entropy;       /* [n] nats */
     double proportion[ECGX_CLUSTERS_MAX_K];
+    double window_max[ECGX_CLUSTERS_MAX_K]; /* largest proportion over the model's windows */
     double mean_entropy;
     /* at the model's rate (model input samples) */
     int n_model;
@@ -221,6 +226,7 @@ typedef struct ecgx_clusters_options {
     uint64_t seed;
     const char *split;    /* records to fit on (default "train") */
     int surrogate;        /* 1 (default): train the surrogate on the same records */
+    int surrogate_features; /* 1: proportions; 2 (default): and their maximum over the model's windows */
     int quiet;            /* no progress on stderr */
 } ecgx_clusters_options;
 void ecgx_clusters_options_default(ecgx_clusters_options *o);

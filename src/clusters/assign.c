@@ -100,6 +100,23 @@ int ecgx_clusters_assign_input(const ecgx_clusters *c, ecgx_model *m, const floa
         hs += out->entropy_model[t];
     }
     for (int j = 0; j < K; j++) out->proportion[j] /= length;
+    /* the largest proportion over the model's windows (as the CNN's calls are
+     * the maximum over windows): starts 0, stride, ..., and one flush with
+     * the end when the last window stops short of it */
+    int W = c->window, S = c->stride > 0 ? c->stride : c->window;
+    for (int j = 0; j < K; j++) out->window_max[j] = out->proportion[j];
+    if (W > 0 && W < length) {
+        int cnt[ECGX_CLUSTERS_MAX_K];
+        for (int j = 0; j < K; j++) out->window_max[j] = 0;
+        for (int s0 = 0;; s0 += S) {
+            int st = s0 + W <= length ? s0 : length - W;
+            memset(cnt, 0, sizeof cnt);
+            for (int t = st; t < st + W; t++) cnt[out->cluster_model[t]]++;
+            for (int j = 0; j < K; j++)
+                if ((double)cnt[j] / W > out->window_max[j]) out->window_max[j] = (double)cnt[j] / W;
+            if (st + W >= length) break;
+        }
+    }
     out->mean_entropy = hs / length;
     memcpy(out->cluster, out->cluster_model, sizeof(int) * (size_t)length);
     memcpy(out->entropy, out->entropy_model, sizeof(float) * (size_t)length);

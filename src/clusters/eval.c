@@ -54,7 +54,7 @@ int ecgx_clusters_evaluate(const ecgx_clusters *c, ecgx_model *m, const ecgx_dat
     e->class_proportion = calloc((size_t)C * K + 1, sizeof(double));
     e->proportion = calloc((size_t)K, sizeof(double));
     if (!sp || !e->contingency || !e->class_proportion || !e->proportion) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
-    if (!rc) rc = ecgx_clusters_surrogate_predict(c, p.prop, n, K, sp);
+    if (!rc) rc = ecgx_clusters_surrogate_predict(c, p.sfeat, n, clusters_surrogate_dim(c), sp);
     if (!rc) {
         e->n_records = n;
         e->n_classes = C;

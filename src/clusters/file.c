@@ -109,6 +109,11 @@ int ecgx_clusters_save(const ecgx_clusters *c, const char *path)
     cJSON_AddStringToObject(meta, "standardisation", STANDARDISATION);
     snprintf(buf, sizeof buf, "%d", c->pca_dims);
     cJSON_AddStringToObject(meta, "pca_dims", buf);
+    snprintf(buf, sizeof buf, "%d", c->window);
+    cJSON_AddStringToObject(meta, "window", buf);
+    snprintf(buf, sizeof buf, "%d", c->stride);
+    cJSON_AddStringToObject(meta, "window_stride", buf);
+    cJSON_AddStringToObject(meta, "surrogate_features", c->surrogate_features == 2 ? "proportions,window_max" : "proportions");
     snprintf(buf, sizeof buf, "%.6g", c->pca_explained);
     cJSON_AddStringToObject(meta, "pca_explained", buf);
     cJSON_AddStringToObject(meta, "mixture", "diagonal gaussian, k-means++ init, EM");
@@ -310,6 +315,14 @@ int ecgx_clusters_load_ex(const char *path, int flags, ecgx_clusters **out)
     if (!rc && (s = meta_str(meta, "pca_dims")) && (sscanf(s, "%d", &P) != 1 || P < 0 || P > D))
         rc = ecgx_error(ECGX_ERR_FORMAT, "%s: metadata pca_dims '%s' out of 0..dim", path, s);
     if (!rc && (s = meta_str(meta, "pca_explained"))) c->pca_explained = strtod(s, NULL);
+    if (!rc && (s = meta_str(meta, "window"))) c->window = atoi(s);
+    if (!rc && (s = meta_str(meta, "window_stride"))) c->stride = atoi(s);
+    if (c->window < 0 || c->stride < 0) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: metadata window/window_stride negative", path);
+    c->surrogate_features = 1;
+    if (!rc && (s = meta_str(meta, "surrogate_features"))) {
+        if (!strcmp(s, "proportions,window_max")) c->surrogate_features = 2;
+        else if (strcmp(s, "proportions")) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: unknown surrogate_features '%s'", path, s);
+    }
     c->pca_dims = P;
     int G = P > 0 ? P : D;
     if (!rc) rc = ecgx_gmm_alloc(&c->gmm, K, G);

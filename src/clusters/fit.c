@@ -29,6 +29,7 @@ void ecgx_clusters_options_default(ecgx_clusters_options *o)
     o->seed = 1;
     o->split = "train";
     o->surrogate = 1;
+    o->surrogate_features = 2;
 }
 
 static int resolve_layers(const ecgx_model *m, const char *names, ecgx_clusters *c, int *idx)
@@ -208,6 +209,11 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
         snprintf(c->classes + l, sizeof c->classes - l, "%s%s", k ? "," : "", ecgx_xai_class_name(m, k, b, sizeof b));
     }
     c->model_hash = ecgx_clusters_model_hash(m);
+    const char *win = ecgx_model_meta(m, "input_length"), *st = ecgx_model_meta(m, "window_stride");
+    c->window = win ? atoi(win) : 0;
+    c->stride = st ? atoi(st) : 0;
+    if (c->window < 0 || c->stride < 0) c->window = c->stride = 0;
+    c->surrogate_features = o.surrogate_features == 1 ? 1 : 2;
     int idx[ECGX_CLUSTERS_MAX_LAYERS], *rec = NULL, n = 0, D = 0;
     int rc = resolve_layers(m, o.layers, c, idx);
     if (!rc) rc = ecgx_dataset_split(ds, o.split ? o.split : "train", &rec, &n);
@@ -330,7 +336,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
             }
             for (int i = 0; i < n && !rc; i++)
                 for (int k = 0; k < C; k++) calls[(size_t)i * C + k] = p.cnn[(size_t)i * C + k] >= c->thresholds[k];
-            if (!rc && o.surrogate) rc = ecgx_clusters_surrogate_train(c, p.prop, n, K, calls, o.seed);
+            if (!rc && o.surrogate) rc = ecgx_clusters_surrogate_train(c, p.sfeat, n, clusters_surrogate_dim(c), calls, o.seed);
             free(sc), free(lb), free(calls);
             clusters_pass_free(&p);
         }

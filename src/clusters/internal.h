@@ -17,14 +17,17 @@ int clusters_collect(const ecgx_model *m, const int *layers, int n_layers, int l
 int clusters_posterior(const ecgx_clusters *c, ecgx_model *m, const int *idx, const float *x, int length,
                        float **resp);
 
-/* The surrogate's features of a record: its cluster proportions. */
-#define CLUSTERS_SURROGATE_DIM(k) (k)
-void clusters_surrogate_features(const ecgx_clusters_record *r, float *f);
+/* The surrogate's features of a record: its cluster proportions, and (when
+ * c->surrogate_features is 2) each cluster's largest proportion over the
+ * model's windows. */
+int clusters_surrogate_dim(const ecgx_clusters *c);
+void clusters_surrogate_features(const ecgx_clusters *c, const ecgx_clusters_record *r, float *f);
 
 /* What one pass over records gives (records.c). */
 typedef struct clusters_pass_out {
     int n;
     float *prop;          /* [n][k] cluster proportions */
+    float *sfeat;         /* [n][clusters_surrogate_dim] the surrogate's features */
     double *entropy;      /* [n] mean entropy */
     float *cnn;           /* [n][n_classes] CNN probabilities */
     float *y;             /* [n][n_classes] true labels */

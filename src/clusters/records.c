@@ -18,12 +18,14 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
 {
     int K = c->gmm.k, C = c->n_classes;
     memset(o, 0, sizeof *o);
+    int F = clusters_surrogate_dim(c);
     o->prop = calloc((size_t)n * K + 1, sizeof(float));
+    o->sfeat = calloc((size_t)n * F + 1, sizeof(float));
     o->entropy = calloc((size_t)n + 1, sizeof(double));
     o->cnn = calloc((size_t)n * C + 1, sizeof(float));
     o->y = calloc((size_t)n * C + 1, sizeof(float));
     o->contingency = calloc((size_t)K * ECGX_CW_N, sizeof(double));
-    if (!o->prop || !o->entropy || !o->cnn || !o->y || !o->contingency) {
+    if (!o->prop || !o->sfeat || !o->entropy || !o->cnn || !o->y || !o->contingency) {
         clusters_pass_free(o);
         return ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
     }
@@ -54,6 +56,7 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
         if (!rc) rc = ecgx_clusters_assign_input(c, m, x, L, &cr);
         if (!rc) {
             for (int j = 0; j < K; j++) o->prop[(size_t)i * K + j] = (float)cr.proportion[j];
+            clusters_surrogate_features(c, &cr, o->sfeat + (size_t)i * F);
             o->entropy[i] = cr.mean_entropy;
             int w = window > 0 && window <= L ? window : L, s = stride > 0 ? stride : w;
             rc = ecgx_model_predict_windows(m, x, L, w, s, o->cnn + (size_t)i * C, NULL);
@@ -102,6 +105,7 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
 void clusters_pass_free(clusters_pass_out *o)
 {
     free(o->prop);
+    free(o->sfeat);
     free(o->entropy);
     free(o->cnn);
     free(o->y);

@@ -21,9 +21,13 @@ static int xgb_fail(const char *what)
     return ecgx_error(ECGX_ERR_STATE, "clusters: surrogate: %s: %s", what, XGBGetLastError());
 }
 
-void clusters_surrogate_features(const ecgx_clusters_record *r, float *f)
+int clusters_surrogate_dim(const ecgx_clusters *c) { return c->gmm.k * (c->surrogate_features == 2 ? 2 : 1); }
+
+void clusters_surrogate_features(const ecgx_clusters *c, const ecgx_clusters_record *r, float *f)
 {
     for (int j = 0; j < r->k; j++) f[j] = (float)r->proportion[j];
+    if (c->surrogate_features == 2)
+        for (int j = 0; j < r->k; j++) f[r->k + j] = (float)r->window_max[j];
 }
 
 int ecgx_clusters_surrogate_train(ecgx_clusters *c, const float *x, int n, int dim, const float *y, uint64_t seed)
