@@ -417,6 +417,29 @@ static void test_wave_labels(void)
     CHECK(!strcmp(ecgx_clusters_wave_name(ECGX_CW_OTHER), "TP/other"));
 }
 
+static void test_annotation_labels(void)
+{
+    /* LUDB style: ( p ) ( N ) ( t ) ... and a QRS missing its offset (ignored) */
+    const char *sym[] = {"(", "p", ")", "(", "N", ")", "(", "t", ")", "(", "N"};
+    int64_t at[] = {100, 105, 110, 120, 125, 130, 150, 160, 170, 300, 305};
+    ecgx_annotation it[11];
+    memset(it, 0, sizeof it);
+    for (int i = 0; i < 11; i++) it[i].sample = at[i], it[i].code = ecgx_annot_code(sym[i]);
+    ecgx_annotations ann = {11, it};
+    uint8_t lab[400];
+    int64_t lo, hi;
+    CHECK_OK(ecgx_clusters_annotation_labels(&ann, 400, lab, &lo, &hi));
+    CHECK(lo == 100 && hi == 305);
+    CHECK(lab[99] == ECGX_CW_OTHER && lab[100] == ECGX_CW_P && lab[110] == ECGX_CW_P && lab[111] == ECGX_CW_OTHER);
+    CHECK(lab[120] == ECGX_CW_QRS && lab[130] == ECGX_CW_QRS && lab[150] == ECGX_CW_T && lab[170] == ECGX_CW_T);
+    CHECK(lab[171] == ECGX_CW_OTHER && lab[305] == ECGX_CW_OTHER);
+    int cl[400];
+    for (int i = 0; i < 400; i++) cl[i] = i % 2;
+    double t[2 * ECGX_CW_N] = {0};
+    ecgx_clusters_contingency_add(cl, lab, 100, 110, 2, t);
+    CHECK(t[0 * ECGX_CW_N + ECGX_CW_P] == 6 && t[1 * ECGX_CW_N + ECGX_CW_P] == 5);
+}
+
 int main(void)
 {
     RUN(test_entropy);
@@ -428,5 +451,6 @@ int main(void)
     RUN(test_fit_recovers);
     RUN(test_pca);
     RUN(test_wave_labels);
+    RUN(test_annotation_labels);
     return check_finish();
 }

@@ -24,6 +24,7 @@
 
 #include "ecgx/dataset.h"
 #include "ecgx/fiducials.h"
+#include "ecgx/io.h"
 #include "ecgx/nn.h"
 #include "ecgx/record.h"
 
@@ -129,6 +130,15 @@ const char *ecgx_clusters_wave_name(int w); /* "P", "QRS", "T", "TP/other" */
 /* The wave of every sample 0..n-1 from the global fiducials (per-lead ones
  * ignored): P, QRS and T from onset to offset, everything else TP/other. */
 int ecgx_clusters_wave_labels(const ecgx_fiducials *fid, int64_t n, uint8_t *labels);
+/* The wave of every sample from reference annotations in LUDB's style
+ * ("(" onset, "p"/"N"/"t" peak, ")" offset; see ecgx/io.h), and the
+ * annotated stretch [*first, *last] (the first and last annotation; LUDB
+ * leaves the edge beats unannotated, so samples outside it say nothing). */
+int ecgx_clusters_annotation_labels(const ecgx_annotations *ann, int64_t n, uint8_t *labels, int64_t *first,
+                                    int64_t *last);
+/* table [k][ECGX_CW_N] += counts of (cluster[t], labels[t]) for t in [from, to]. */
+void ecgx_clusters_contingency_add(const int *cluster, const uint8_t *labels, int64_t from, int64_t to, int k,
+                                   double *table);
 /* Normalised mutual information of a contingency table [rows][cols] of
  * counts, I / sqrt(H_rows H_cols) (sklearn's 'geometric' normalisation; 0
  * when either entropy is 0), and purity (sum of each row's largest count

@@ -73,3 +73,35 @@ double ecgx_clusters_purity(const double *t, int rows, int cols)
     }
     return N > 0 ? s / N : 0;
 }
+
+/* LUDB's convention: "(" onset, a peak symbol ("p" P, "N" QRS, "t" T), ")"
+ * offset, one triple per wave. A wave without its onset or offset is left
+ * out (TP/other), as the reference says nothing about its extent. */
+int ecgx_clusters_annotation_labels(const ecgx_annotations *ann, int64_t n, uint8_t *labels, int64_t *first,
+                                    int64_t *last)
+{
+    memset(labels, ECGX_CW_OTHER, (size_t)n);
+    *first = *last = -1;
+    if (!ann || ann->n == 0) return 0;
+    int on = ecgx_annot_code("("), off = ecgx_annot_code(")");
+    int pk[3] = {ecgx_annot_code("p"), ecgx_annot_code("N"), ecgx_annot_code("t")};
+    static const int map[3] = {ECGX_CW_P, ECGX_CW_QRS, ECGX_CW_T};
+    for (int i = 1; i + 1 < ann->n; i++)
+        for (int w = 0; w < 3; w++) {
+            if (ann->items[i].code != pk[w] || ann->items[i - 1].code != on || ann->items[i + 1].code != off) continue;
+            int64_t lo = ann->items[i - 1].sample, hi = ann->items[i + 1].sample;
+            if (lo < 0) lo = 0;
+            if (hi > n - 1) hi = n - 1;
+            for (int64_t t = lo; t <= hi; t++) labels[t] = (uint8_t)map[w];
+        }
+    *first = ann->items[0].sample < 0 ? 0 : ann->items[0].sample;
+    *last = ann->items[ann->n - 1].sample > n - 1 ? n - 1 : ann->items[ann->n - 1].sample;
+    return 0;
+}
+
+void ecgx_clusters_contingency_add(const int *cluster, const uint8_t *labels, int64_t from, int64_t to, int k,
+                                   double *table)
+{
+    for (int64_t t = from; t <= to; t++)
+        if (cluster[t] >= 0 && cluster[t] < k && labels[t] < ECGX_CW_N) table[(size_t)cluster[t] * ECGX_CW_N + labels[t]] += 1;
+}
