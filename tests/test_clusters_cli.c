@@ -65,6 +65,22 @@ static void test_cli(void)
           cJSON_GetArraySize(cJSON_GetObjectItem(j, "proportions")) == 4 && cJSON_GetObjectItem(j, "mean_entropy"));
     cJSON_Delete(j);
 
+    /* the figure: PNG and SVG, with the legend naming clusters by wave */
+    char fig[800];
+    snprintf(fig, sizeof fig, "%s/strip.png", tmp);
+    snprintf(args, sizeof args, "clusters apply --model %s --clusters %s %s --figure %s", MODEL, cpath, rec, fig);
+    CHECK(run(args, 1) == 0);
+    size_t fn = 0;
+    char *png = test_slurp(fig, &fn);
+    CHECK(png && fn > 1000 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8));
+    free(png);
+    snprintf(fig, sizeof fig, "%s/strip.svg", tmp);
+    snprintf(args, sizeof args, "clusters apply --model %s --clusters %s %s --figure %s --lead V1", MODEL, cpath, rec, fig);
+    CHECK(run(args, 1) == 0);
+    char *svg = test_slurp(fig, &fn);
+    CHECK(svg && strstr(svg, "<svg") && strstr(svg, "-like") && strstr(svg, "lead V1"));
+    free(svg);
+
     snprintf(args, sizeof args, "clusters eval --model %s --clusters %s --data %s --split all --json --quiet", MODEL, cpath, dir);
     CHECK_MSG(run(args, 1) == 0, "%s", out);
     j = cJSON_Parse(out);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void usage(FILE *o)
 {
@@ -19,7 +20,7 @@ static void usage(FILE *o)
             "                           [--layers L1,L2,...] [--split train] [--k-range 4-20] [--points N]\n"
             "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate] [--proportions-only]\n"
             "                           [--quiet] [--json]\n"
-            "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json]\n"
+            "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json] [--figure F.png|F.svg [--lead II]]\n"
             "       ecgx clusters eval  --model M --clusters C --data DIR[,DIR...] [--split val] [--json]\n"
             "Time-localised clusters (Boubekki et al. 2025): the activations of the last three residual\n"
             "blocks (or --layers) on the input's time axis, standardised, clustered by a diagonal Gaussian\n"
@@ -33,6 +34,7 @@ static void usage(FILE *o)
             "The surrogate sees each cluster's proportion of the record and its largest proportion over\n"
             "the model's windows (the model's calls are a maximum over windows); --proportions-only: the\n"
             "proportions alone, as in the paper.\n"
+            "apply --figure: the lead (default II) with the cluster strip, the entropy band and a legend.\n"
             "apply --csv: one row per sample of the record, columns sample,cluster,entropy.\n");
 }
 
@@ -129,12 +131,14 @@ static int do_fit(int argc, char **argv)
 
 static int do_apply(int argc, char **argv)
 {
-    const char *model = NULL, *cpath = NULL, *recp = NULL;
+    const char *model = NULL, *cpath = NULL, *recp = NULL, *figure = NULL, *lead_name = "II";
     int csv = 0, json = 0;
     for (int i = 2; i < argc; i++) {
         int r;
         if ((r = cli_opt("clusters", argc, argv, &i, "--model", &model)) != 0) { if (r < 0) return EXIT_USAGE; }
         else if ((r = cli_opt("clusters", argc, argv, &i, "--clusters", &cpath)) != 0) { if (r < 0) return EXIT_USAGE; }
+        else if ((r = cli_opt("clusters", argc, argv, &i, "--figure", &figure)) != 0) { if (r < 0) return EXIT_USAGE; }
+        else if ((r = cli_opt("clusters", argc, argv, &i, "--lead", &lead_name)) != 0) { if (r < 0) return EXIT_USAGE; }
         else if (!strcmp(argv[i], "--csv")) csv = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("clusters", "apply: unknown option '%s'", argv[i]);
@@ -152,6 +156,22 @@ static int do_apply(int argc, char **argv)
         int rc = cli_fail("clusters");
         ecgx_record_free(rec), ecgx_clusters_free(c), ecgx_model_free(m);
         return rc;
+    }
+    if (figure) {
+        int lead = 0;
+        for (int l = 0; l < rec->n_leads; l++)
+            if (!strcasecmp(rec->leads[l].name, lead_name)) lead = l;
+        size_t fl = strlen(figure);
+        ecgx_figure *fig = NULL;
+        ecgx_render_format fmt = fl > 4 && !strcasecmp(figure + fl - 4, ".svg") ? ECGX_RENDER_SVG : ECGX_RENDER_PNG;
+        if (ecgx_clusters_render(rec, c, &r, lead, 150, fmt, &fig) < 0 || ecgx_figure_write(fig, figure, ECGX_PNG_FAST) < 0) {
+            int rc = cli_fail("clusters");
+            ecgx_figure_free(fig);
+            ecgx_clusters_record_free(&r);
+            ecgx_record_free(rec), ecgx_clusters_free(c), ecgx_model_free(m);
+            return rc;
+        }
+        ecgx_figure_free(fig);
     }
     if (csv) {
         printf("sample,cluster,entropy\n");

@@ -27,6 +27,7 @@
 #include "ecgx/io.h"
 #include "ecgx/nn.h"
 #include "ecgx/record.h"
+#include "ecgx/render.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -221,6 +222,15 @@ int ecgx_clusters_assign_input(const ecgx_clusters *c, ecgx_model *m, const floa
  * (nearest model sample for the cluster, linear for the entropy). */
 int ecgx_clusters_assign_record(const ecgx_clusters *c, ecgx_model *m, const ecgx_record *rec,
                                 ecgx_clusters_record *out);
+
+/* ---- a figure (render.c) ---- */
+/* One lead of the record on ECG paper (the first 10 s, 25 mm/s, 10 mm/mV),
+ * the cluster strip under it (colours by the wave each cluster mostly
+ * covers), the entropy as an uncertainty band, and a legend naming each
+ * cluster with its share. r must come from ecgx_clusters_assign_record on
+ * rec. dpi 0: 150. */
+int ecgx_clusters_render(const ecgx_record *rec, const ecgx_clusters *c, const ecgx_clusters_record *r, int lead,
+                         double dpi, ecgx_render_format format, ecgx_figure **out);
 
 /* ---- fitting and evaluating over a data set (fit.c, eval.c) ---- */
 typedef struct ecgx_clusters_options {
