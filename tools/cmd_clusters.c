@@ -18,7 +18,8 @@ static void usage(FILE *o)
     fprintf(o,
             "usage: ecgx clusters fit   --model M --data DIR[,DIR...] [-k K] -o C.safetensors\n"
             "                           [--layers L1,L2,...] [--split train] [--k-range 4-20] [--points N]\n"
-            "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate] [--proportions-only]\n"
+            "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate]\n"
+            "                           [--window-max|--proportions-only]\n"
             "                           [--quiet] [--json]\n"
             "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json] [--figure F.png|F.svg [--lead II]]\n"
             "       ecgx clusters eval  --model M --clusters C --data DIR[,DIR...] [--split val] [--json]\n"
@@ -31,10 +32,10 @@ static void usage(FILE *o)
             "--pca P: principal components the mixture sees (default 32, 0: all features); --points N:\n"
             "reservoir of time steps (default 100000); --fit-records N: the mixture's sample from N records\n"
             "drawn by seed (default all; the surrogate always sees every record of the split).\n"
-            "The surrogate sees each cluster's proportion of the record and its largest proportion over\n"
-            "the model's windows (the model's calls are a maximum over windows); --proportions-only: the\n"
-            "proportions alone, as in the paper.\n"
-            "apply --figure: the lead (default II) with the cluster strip, the entropy band and a legend.\n"
+            "The surrogate (default) learns, per window of the model's input length, the CNN's call on that\n"
+            "window from the window's cluster proportions, and calls a record by the maximum over its\n"
+            "windows, as the model does; --window-max: record proportions and each cluster's largest\n"
+            "window proportion; --proportions-only: record proportions alone, as in the paper.\n"            "apply --figure: the lead (default II) with the cluster strip, the entropy band and a legend.\n"
             "apply --csv: one row per sample of the record, columns sample,cluster,entropy.\n");
 }
 
@@ -80,6 +81,7 @@ static int do_fit(int argc, char **argv)
                 return cli_usage_error("clusters", "--k-range wants MIN-MAX, got '%s'", r < 0 ? "" : v);
         } else if (!strcmp(argv[i], "--no-surrogate")) o.surrogate = 0;
         else if (!strcmp(argv[i], "--proportions-only")) o.surrogate_features = 1;
+        else if (!strcmp(argv[i], "--window-max")) o.surrogate_features = 2;
         else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else return cli_usage_error("clusters", "fit: unknown argument '%s'", argv[i]);

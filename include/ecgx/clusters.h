@@ -168,7 +168,7 @@ typedef struct ecgx_clusters {
     int wave_of[ECGX_CLUSTERS_MAX_K];
     /* the model's windows (input samples; 0: the whole record) and the
      * surrogate's features: 1 = cluster proportions, 2 = proportions and each
-     * cluster's largest proportion over the windows */
+     * cluster's largest proportion over the windows, 3 = per window */
     int window, stride, surrogate_features;
     /* surrogate: one serialised booster (XGBoost JSON) per class; NULL when absent */
     unsigned char *surrogate[16];
@@ -205,6 +205,8 @@ typedef struct ecgx_clusters_record {
     float *entropy;       /* [n] nats */
     double proportion[ECGX_CLUSTERS_MAX_K];
     double window_max[ECGX_CLUSTERS_MAX_K]; /* largest proportion over the model's windows */
+    int n_windows;        /* the model's windows over the record (1 when it is one window or shorter) */
+    float *window_prop;   /* [n_windows][k] proportions in each window */
     double mean_entropy;
     /* at the model's rate (model input samples) */
     int n_model;
@@ -246,7 +248,10 @@ typedef struct ecgx_clusters_options {
     uint64_t seed;
     const char *split;    /* records to fit on (default "train") */
     int surrogate;        /* 1 (default): train the surrogate on the same records */
-    int surrogate_features; /* 1: proportions; 2 (default): and their maximum over the model's windows */
+    int surrogate_features; /* 1: proportions; 2: and their maximum over the model's windows;
+                             * 3 (default): per window (the window's proportions -> the CNN's call on
+                             * that window), a record's probability the maximum over its windows, as
+                             * the CNN aggregates */
     int quiet;            /* no progress on stderr */
 } ecgx_clusters_options;
 void ecgx_clusters_options_default(ecgx_clusters_options *o);

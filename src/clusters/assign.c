@@ -64,6 +64,7 @@ void ecgx_clusters_record_free(ecgx_clusters_record *r)
     free(r->entropy);
     free(r->cluster_model);
     free(r->entropy_model);
+    free(r->window_prop);
     memset(r, 0, sizeof *r);
 }
 
@@ -105,16 +106,26 @@ int ecgx_clusters_assign_input(const ecgx_clusters *c, ecgx_model *m, const floa
      * the end when the last window stops short of it */
     int W = c->window, S = c->stride > 0 ? c->stride : c->window;
     for (int j = 0; j < K; j++) out->window_max[j] = out->proportion[j];
-    if (W > 0 && W < length) {
+    out->n_windows = W > 0 && W < length ? ecgx_windows_count(length, W, S) : 1;
+    out->window_prop = malloc(sizeof(float) * (size_t)out->n_windows * K);
+    if (!out->window_prop) {
+        free(resp);
+        ecgx_clusters_record_free(out);
+        return ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+    }
+    if (out->n_windows == 1)
+        for (int j = 0; j < K; j++) out->window_prop[j] = (float)out->proportion[j];
+    else {
         int cnt[ECGX_CLUSTERS_MAX_K];
         for (int j = 0; j < K; j++) out->window_max[j] = 0;
-        for (int s0 = 0;; s0 += S) {
-            int st = s0 + W <= length ? s0 : length - W;
+        for (int w = 0; w < out->n_windows; w++) {
+            int st = w * S + W <= length ? w * S : length - W; /* as ecgx_model_predict_windows */
             memset(cnt, 0, sizeof cnt);
             for (int t = st; t < st + W; t++) cnt[out->cluster_model[t]]++;
-            for (int j = 0; j < K; j++)
+            for (int j = 0; j < K; j++) {
+                out->window_prop[(size_t)w * K + j] = (float)cnt[j] / W;
                 if ((double)cnt[j] / W > out->window_max[j]) out->window_max[j] = (double)cnt[j] / W;
-            if (st + W >= length) break;
+            }
         }
     }
     out->mean_entropy = hs / length;

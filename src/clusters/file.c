@@ -113,7 +113,9 @@ int ecgx_clusters_save(const ecgx_clusters *c, const char *path)
     cJSON_AddStringToObject(meta, "window", buf);
     snprintf(buf, sizeof buf, "%d", c->stride);
     cJSON_AddStringToObject(meta, "window_stride", buf);
-    cJSON_AddStringToObject(meta, "surrogate_features", c->surrogate_features == 2 ? "proportions,window_max" : "proportions");
+    cJSON_AddStringToObject(meta, "surrogate_features",
+                            c->surrogate_features == 3 ? "window_proportions,max_over_windows"
+                            : c->surrogate_features == 2 ? "proportions,window_max" : "proportions");
     snprintf(buf, sizeof buf, "%.6g", c->pca_explained);
     cJSON_AddStringToObject(meta, "pca_explained", buf);
     cJSON_AddStringToObject(meta, "mixture", "diagonal gaussian, k-means++ init, EM");
@@ -321,6 +323,7 @@ int ecgx_clusters_load_ex(const char *path, int flags, ecgx_clusters **out)
     c->surrogate_features = 1;
     if (!rc && (s = meta_str(meta, "surrogate_features"))) {
         if (!strcmp(s, "proportions,window_max")) c->surrogate_features = 2;
+        else if (!strcmp(s, "window_proportions,max_over_windows")) c->surrogate_features = 3;
         else if (strcmp(s, "proportions")) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: unknown surrogate_features '%s'", path, s);
     }
     c->pca_dims = P;

@@ -29,7 +29,7 @@ void ecgx_clusters_options_default(ecgx_clusters_options *o)
     o->seed = 1;
     o->split = "train";
     o->surrogate = 1;
-    o->surrogate_features = 2;
+    o->surrogate_features = 3;
 }
 
 static int resolve_layers(const ecgx_model *m, const char *names, ecgx_clusters *c, int *idx)
@@ -213,7 +213,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
     c->window = win ? atoi(win) : 0;
     c->stride = st ? atoi(st) : 0;
     if (c->window < 0 || c->stride < 0) c->window = c->stride = 0;
-    c->surrogate_features = o.surrogate_features == 1 ? 1 : 2;
+    c->surrogate_features = o.surrogate_features >= 1 && o.surrogate_features <= 3 ? o.surrogate_features : 3;
     int idx[ECGX_CLUSTERS_MAX_LAYERS], *rec = NULL, n = 0, D = 0;
     int rc = resolve_layers(m, o.layers, c, idx);
     if (!rc) rc = ecgx_dataset_split(ds, o.split ? o.split : "train", &rec, &n);
@@ -336,7 +336,18 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
             }
             for (int i = 0; i < n && !rc; i++)
                 for (int k = 0; k < C; k++) calls[(size_t)i * C + k] = p.cnn[(size_t)i * C + k] >= c->thresholds[k];
-            if (!rc && o.surrogate) rc = ecgx_clusters_surrogate_train(c, p.sfeat, n, clusters_surrogate_dim(c), calls, o.seed);
+            if (!rc && o.surrogate && c->surrogate_features == 3) {
+                /* per window: the CNN's call on the window (its probability at the class's threshold);
+                 * a record is called when any window is, as max over windows does */
+                float *wc = malloc(sizeof(float) * (size_t)(p.n_win > 0 ? p.n_win : 1) * C);
+                if (!wc) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+                for (int w = 0; w < p.n_win && !rc; w++)
+                    for (int k = 0; k < C; k++)
+                        wc[(size_t)w * C + k] = 1.0 / (1.0 + exp(-(double)p.wlogit[(size_t)w * C + k])) >= c->thresholds[k];
+                if (!rc) rc = ecgx_clusters_surrogate_train(c, p.wprop, p.n_win, K, wc, o.seed);
+                free(wc);
+            } else if (!rc && o.surrogate)
+                rc = ecgx_clusters_surrogate_train(c, p.sfeat, n, clusters_surrogate_dim(c), calls, o.seed);
             free(sc), free(lb), free(calls);
             clusters_pass_free(&p);
         }

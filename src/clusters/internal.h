@@ -28,6 +28,11 @@ typedef struct clusters_pass_out {
     int n;
     float *prop;          /* [n][k] cluster proportions */
     float *sfeat;         /* [n][clusters_surrogate_dim] the surrogate's features */
+    /* per window (surrogate mode 3): proportions [n_win][k], the CNN's window
+     * logits [n_win][n_classes], and record i's windows win_off[i]..win_off[i+1]-1 */
+    int n_win, cap_win;
+    float *wprop, *wlogit;
+    int *win_off;
     double *entropy;      /* [n] mean entropy */
     float *cnn;           /* [n][n_classes] CNN probabilities */
     float *y;             /* [n][n_classes] true labels */

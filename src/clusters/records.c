@@ -25,7 +25,8 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
     o->cnn = calloc((size_t)n * C + 1, sizeof(float));
     o->y = calloc((size_t)n * C + 1, sizeof(float));
     o->contingency = calloc((size_t)K * ECGX_CW_N, sizeof(double));
-    if (!o->prop || !o->sfeat || !o->entropy || !o->cnn || !o->y || !o->contingency) {
+    o->win_off = calloc((size_t)n + 1, sizeof(int));
+    if (!o->win_off || !o->prop || !o->sfeat || !o->entropy || !o->cnn || !o->y || !o->contingency) {
         clusters_pass_free(o);
         return ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
     }
@@ -59,7 +60,23 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
             clusters_surrogate_features(c, &cr, o->sfeat + (size_t)i * F);
             o->entropy[i] = cr.mean_entropy;
             int w = window > 0 && window <= L ? window : L, s = stride > 0 ? stride : w;
-            rc = ecgx_model_predict_windows(m, x, L, w, s, o->cnn + (size_t)i * C, NULL);
+            int nw = ecgx_windows_count(L, w, s);
+            if (nw != cr.n_windows && !(nw == 1 && cr.n_windows == 1))
+                rc = ecgx_error(ECGX_ERR_STATE, "clusters: %d windows for the CNN, %d for the clusters", nw, cr.n_windows);
+            if (!rc && o->n_win + nw > o->cap_win) {
+                int cap = 2 * (o->n_win + nw) + 64;
+                float *a = realloc(o->wprop, sizeof(float) * (size_t)cap * K), *b = a ? realloc(o->wlogit, sizeof(float) * (size_t)cap * C) : NULL;
+                if (a) o->wprop = a;
+                if (b) o->wlogit = b;
+                if (!a || !b) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+                else o->cap_win = cap;
+            }
+            if (!rc) rc = ecgx_model_predict_windows(m, x, L, w, s, o->cnn + (size_t)i * C, o->wlogit + (size_t)o->n_win * C);
+            if (!rc) {
+                memcpy(o->wprop + (size_t)o->n_win * K, cr.window_prop, sizeof(float) * (size_t)nw * K);
+                o->n_win += nw;
+                o->win_off[i + 1] = o->n_win;
+            }
         }
         if (!rc) rc = ecgx_dataset_labels(ds, idx[i], yr);
         if (!rc)
@@ -106,6 +123,9 @@ void clusters_pass_free(clusters_pass_out *o)
 {
     free(o->prop);
     free(o->sfeat);
+    free(o->wprop);
+    free(o->wlogit);
+    free(o->win_off);
     free(o->entropy);
     free(o->cnn);
     free(o->y);

@@ -22,6 +22,8 @@ static int xgb_fail(const char *what)
 }
 
 int clusters_surrogate_dim(const ecgx_clusters *c) { return c->gmm.k * (c->surrogate_features == 2 ? 2 : 1); }
+/* mode 3 trains and predicts on windows (records.c collects them); the
+ * record-level features below are then the proportions only */
 
 void clusters_surrogate_features(const ecgx_clusters *c, const ecgx_clusters_record *r, float *f)
 {
