@@ -100,10 +100,10 @@ static int do_fit(int argc, char **argv)
     double total = info.seconds_features + info.seconds_select + info.seconds_em + info.seconds_surrogate;
     if (json) {
         printf("{\"clusters\":\"%s\",\"k\":%d,\"k_rule\":\"%s\",\"n_records\":%d,\"n_steps_seen\":%lld,\"n_points\":%lld,"
-               "\"n_records_pass1\":%d,\"pca_dims\":%d,\"pca_explained\":%.4f,\"mean_loglik\":%.6g,\"reservoir_mib\":%.1f,\"seconds\":{\"pass1\":%.2f,\"select_k\":%.2f,\"em\":%.2f,\"pass2_surrogate\":%.2f,"
+               "\"n_records_pass1\":%d,\"pca_dims\":%d,\"pca_explained\":%.4f,\"mean_loglik\":%.6g,\"reservoir_mib\":%.1f,\"seconds\":{\"pass1\":%.2f,\"select_k\":%.2f,\"em\":%.2f,\"pass2_surrogate\":%.2f,\"of_which_trees\":%.2f,"
                "\"total\":%.2f},\"bic\":{",
                outp, c->gmm.k, c->k_rule, info.n_records, (long long)info.n_steps_seen, (long long)c->n_points,
-               info.n_records_pass1, c->pca_dims, c->pca_explained, c->loglik, info.reservoir_mib, info.seconds_features, info.seconds_select, info.seconds_em, info.seconds_surrogate, total);
+               info.n_records_pass1, c->pca_dims, c->pca_explained, c->loglik, info.reservoir_mib, info.seconds_features, info.seconds_select, info.seconds_em, info.seconds_surrogate, info.seconds_trees, total);
         for (int i = 0; i < info.n_k_tried; i++) printf("%s\"%d\":%.6g", i ? "," : "", info.k_tried[i], info.bic_tried[i]);
         printf("},\"clusters_named\":[");
         for (int j = 0; j < c->gmm.k; j++) {
@@ -118,9 +118,9 @@ static int do_fit(int argc, char **argv)
         if (c->pca_dims) printf(", %d principal components (%.1f %% of the variance)", c->pca_dims, 100 * c->pca_explained);
         printf("\n");
         printf("mixture fitted on %lld of %lld time steps of %d records, surrogate on %d records (reservoir %.1f MiB) in %.1f s "
-               "(pass 1 %.1f s, k %.1f s, EM %.1f s, pass 2 + surrogate %.1f s)\n",
+               "(pass 1 %.1f s, k %.1f s, EM %.1f s, pass 2 + surrogate %.1f s, of which trees %.1f s)\n",
                (long long)c->n_points, (long long)info.n_steps_seen, info.n_records_pass1, info.n_records, info.reservoir_mib, total,
-               info.seconds_features, info.seconds_select, info.seconds_em, info.seconds_surrogate);
+               info.seconds_features, info.seconds_select, info.seconds_em, info.seconds_surrogate, info.seconds_trees);
         for (int i = 0; i < info.n_k_tried; i++) printf("  k = %2d  BIC %.6g\n", info.k_tried[i], info.bic_tried[i]);
         for (int j = 0; j < c->gmm.k; j++) {
             char b[64];

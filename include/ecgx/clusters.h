@@ -260,7 +260,8 @@ typedef struct ecgx_clusters_fit_info {
     int n_records;          /* records of the split (pass 2) */
     int n_records_pass1;    /* records the mixture's sample came from */
     int64_t n_steps_seen;   /* time steps offered to the reservoir */
-    double seconds_features, seconds_select, seconds_em, seconds_surrogate;
+    double seconds_features, seconds_select, seconds_em, seconds_surrogate; /* surrogate: pass 2 and the trees */
+    double seconds_trees;   /* of which training the trees */
     double reservoir_mib;   /* memory held by the reservoir */
     int n_k_tried;
     int k_tried[ECGX_CLUSTERS_MAX_K];

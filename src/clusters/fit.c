@@ -336,6 +336,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
             }
             for (int i = 0; i < n && !rc; i++)
                 for (int k = 0; k < C; k++) calls[(size_t)i * C + k] = p.cnn[(size_t)i * C + k] >= c->thresholds[k];
+            double t_trees = clusters_now();
             if (!rc && o.surrogate && c->surrogate_features == 3) {
                 /* per window: the CNN's call on the window (its probability at the class's threshold);
                  * a record is called when any window is, as max over windows does */
@@ -348,6 +349,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
                 free(wc);
             } else if (!rc && o.surrogate)
                 rc = ecgx_clusters_surrogate_train(c, p.sfeat, n, clusters_surrogate_dim(c), calls, o.seed);
+            info->seconds_trees = clusters_now() - t_trees;
             free(sc), free(lb), free(calls);
             clusters_pass_free(&p);
         }
