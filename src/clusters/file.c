@@ -328,6 +328,11 @@ int ecgx_clusters_load_ex(const char *path, int flags, ecgx_clusters **out)
     }
     c->pca_dims = P;
     int G = P > 0 ? P : D;
+    /* the sizes the header claims must fit in the file before anything is allocated for them */
+    double need = 4.0 * (2.0 * D + 2.0 * K * G + (double)D * P) + 8.0 * K;
+    if (!rc && need > (double)data_len)
+        rc = ecgx_error(ECGX_ERR_FORMAT, "%s: k = %d, dim = %d, pca_dims = %d need %.0f bytes of tensors, the file has %llu",
+                        path, K, D, P, need, (unsigned long long)data_len);
     if (!rc) rc = ecgx_gmm_alloc(&c->gmm, K, G);
     if (!rc && P > 0 && !(c->pca = malloc(sizeof(float) * (size_t)D * P))) rc = ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path);
     if (!rc) {

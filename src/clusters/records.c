@@ -96,14 +96,12 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
             }
             ecgx_fiducials_free(fid);
         }
-        if (rc) {
-            {
-                ecgx_dataset_entry e;
-                if (ecgx_dataset_record_info(ds, idx[i], &e) == 0) {
-                    char msg[512];
-                    snprintf(msg, sizeof msg, "%s", ecgx_last_error());
-                    rc = ecgx_error(rc, "%s: %s", e.path, msg);
-                }
+        if (rc) { /* name the record */
+            ecgx_dataset_entry e;
+            if (ecgx_dataset_record_info(ds, idx[i], &e) == 0) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s", ecgx_last_error());
+                rc = ecgx_error(rc, "%s: %s", e.path, msg);
             }
         }
         ecgx_clusters_record_free(&cr);

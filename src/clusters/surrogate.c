@@ -1,12 +1,15 @@
-/* The surrogate: per class, gradient-boosted trees (XGBoost's C API) on a
- * record's cluster proportions, trained to reproduce the CNN's thresholded
- * call. The only file of the module that knows XGBoost: the boosters travel
+/* The surrogate: per class, gradient-boosted trees (XGBoost's C API) on
+ * cluster proportions (of a record, or of each of the model's windows: the
+ * callers in fit.c and eval.c choose the rows), trained to reproduce the
+ * CNN's thresholded call. The only file of the module that knows XGBoost: the boosters travel
  * as XGBoost's own JSON bytes inside the clusters file, so this file can be
  * switched to the trees module without changing the format's meaning.
  *
  * Hyper-parameters (fixed, documented in docs/clusters.md): 300 rounds,
  * depth 4, eta 0.05, min_child_weight 1, subsample 0.8 (seeded), hist trees,
- * two threads. */
+ * one thread: with two, OpenMP's spinning made training 8-10x slower on
+ * this shared machine (0.47 s against 3.6-4.5 s for 300 rounds on 12,404
+ * rows), and one thread gives the same trees on every machine. */
 #include "clusters/internal.h"
 
 #include <stdio.h>
@@ -55,7 +58,7 @@ int ecgx_clusters_surrogate_train(ecgx_clusters *c, const float *x, int n, int d
         }
         const char *params[][2] = {{"objective", "binary:logistic"}, {"max_depth", "4"}, {"eta", "0.05"},
                                    {"subsample", "0.8"}, {"min_child_weight", "1"}, {"tree_method", "hist"},
-                                   {"nthread", "2"}, {"seed", sd}, {"verbosity", "0"}};
+                                   {"nthread", "1"}, {"seed", sd}, {"verbosity", "0"}};
         for (size_t p = 0; p < sizeof params / sizeof params[0] && !rc; p++)
             if (XGBoosterSetParam(b, params[p][0], params[p][1])) rc = xgb_fail("parameter");
         /* a class the CNN never (or always) calls: the trees learn the constant */
@@ -98,7 +101,7 @@ int ecgx_clusters_surrogate_predict(const ecgx_clusters *c, const float *x, int 
         if (XGBoosterLoadModelFromBuffer(b, c->surrogate[k], (bst_ulong)c->surrogate_len[k])) rc = xgb_fail("load");
         bst_ulong len = 0;
         const float *out = NULL;
-        if (!rc && XGBoosterSetParam(b, "nthread", "2")) rc = xgb_fail("parameter");
+        if (!rc && XGBoosterSetParam(b, "nthread", "1")) rc = xgb_fail("parameter");
         if (!rc && XGBoosterPredict(b, dm, 0, 0, 0, &len, &out)) rc = xgb_fail("predict");
         if (!rc && len != (bst_ulong)n) rc = ecgx_error(ECGX_ERR_STATE, "clusters: surrogate gave %llu predictions for %d records", (unsigned long long)len, n);
         for (int i = 0; i < n && !rc; i++) prob[(size_t)i * C + k] = out[i];
