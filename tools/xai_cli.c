@@ -189,6 +189,9 @@ int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecg
     if (!rc) rc = ecgx_model_predict_windows(m, e->x, e->L, e->window, e->stride, e->probs, NULL);
     if (!rc) rc = ecgx_xai_logits(m, e->x, 1, e->L, 1, e->probs_whole);
     if (!rc) sigmoids(e->probs_whole, K);
+    /* the baseline is scored only for the methods that compare with one (the others never see it) */
+    int uses_base = ecgx_xai_method_uses_baseline(o->method);
+    for (int k = 0; !rc && k < K; k++) e->baseline_probs[k] = NAN;
     if (!rc) {
         ecgx_xai_options oo = *o;
         oo.fs = e->fs;
@@ -199,7 +202,7 @@ int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecg
                     if (oo.target < 0 || e->probs[k] > e->probs[oo.target]) oo.target = k;
             rc = ecgx_xai_attribute(m, e->x, e->L, &oo, &e->a);
             e->seconds = ecgx_now() - t0;
-            if (!rc) { /* the baseline as used, scored by the model */
+            if (!rc && uses_base) { /* the baseline as used, scored by the model */
                 float *x0 = malloc(sizeof(float) * (size_t)C * e->L);
                 rc = x0 ? ecgx_xai_make_baseline(e->x, C, e->L, e->a->baseline, e->a->baseline_param, e->fs, x0)
                         : ecgx_error(ECGX_ERR_NOMEM, "out of memory");
@@ -207,10 +210,11 @@ int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecg
                 free(x0);
             }
         } else {
-            rc = ecgx_xai_attribute_windowed(m, e->x, e->L, e->window, e->stride, &oo, &e->a, e->baseline_probs);
+            rc = ecgx_xai_attribute_windowed(m, e->x, e->L, e->window, e->stride, &oo, &e->a,
+                                             uses_base ? e->baseline_probs : NULL);
             e->seconds = ecgx_now() - t0;
         }
-        if (!rc) sigmoids(e->baseline_probs, K);
+        if (!rc && uses_base) sigmoids(e->baseline_probs, K);
         if (!rc) e->p_explained = 1.0 / (1.0 + exp(-e->a->logit));
     }
     if (!rc && e->a->channels == C && e->a->length == e->L) {
