@@ -73,14 +73,15 @@ typedef enum ecgx_xai_baseline {
  * chose one (ecgx_xai_make_baseline with baseline_param 0): the shipped
  * model's own choice (docs/xai.md). ecgx_xai_attribute with baseline_param 0
  * asks the model instead (ecgx_xai_normal_scale). */
-#define ECGX_XAI_NORMAL_SCALE 0.6
+#define ECGX_XAI_NORMAL_SCALE 0.69
 
 /* The scale of the normal baseline that the model finds least like any
  * class: along the line from a flat line to the full-size normal ECG, the
- * scale whose largest class probability is smallest, searched on the grid
- * 0.30, 0.35, ..., 1.00 and then in 0.01 steps within 0.02 of the grid's best,
- * on an input of `length` samples at fs. *p_max (may be NULL) receives that
- * probability. */
+ * scale at which the class most above its decision threshold (the model's
+ * stored thresholds, 0.5 without them; compared as logits) is least above it,
+ * searched on the grid 0.30, 0.35, ..., 1.00 and then in 0.01 steps within
+ * 0.02 of the grid's best, on an input of `length` samples at fs. *p_max (may
+ * be NULL) receives the largest class probability at that scale. */
 int ecgx_xai_normal_scale(ecgx_model *m, int length, double fs, double *scale, double *p_max);
 
 /* The baseline the commands use unless told otherwise: the normal baseline

@@ -10,8 +10,9 @@
  * for NORM. Between the two, on the straight line from the flat line to the
  * normal ECG, lies a point the model scores below threshold for every class;
  * the default scale is that point, found for the model at hand by
- * measurement (ecgx_xai_normal_scale: the scale whose largest class
- * probability is smallest; docs/xai.md, bench/bench_xai_baseline.c). No training ECGs ship with ecgx, so the
+ * measurement (ecgx_xai_normal_scale: the scale at which the class that
+ * most exceeds its decision threshold exceeds it least, with the model's
+ * stored thresholds, or 0.5 for a model that holds none; docs/xai.md, bench/bench_xai_baseline.c). No training ECGs ship with ecgx, so the
  * background is generated, deterministically, in a few milliseconds. */
 #include "xai/xai_internal.h"
 
@@ -52,17 +53,21 @@ int xai_normal_baseline(int channels, int length, double scale, double fs, float
     return rc;
 }
 
-/* The largest logit of each of n scaled copies of the unit baseline x1. */
-static int max_logits(ecgx_model *m, const float *x1, size_t nx, int length, const double *scales, int n, float *buf,
-                      float *lg, float *out)
+/* For each of n scaled copies of the unit baseline x1: the largest margin of
+ * a class's logit over its threshold's logit (tl), and the largest logit. */
+static int max_margins(ecgx_model *m, const float *x1, size_t nx, int length, const double *scales, int n,
+                       const double *tl, float *buf, float *lg, float *margin, float *raw)
 {
     int K = ecgx_model_n_classes(m);
     for (int j = 0; j < n; j++)
         for (size_t i = 0; i < nx; i++) buf[(size_t)j * nx + i] = (float)(scales[j] * x1[i]);
     int rc = ecgx_xai_logits(m, buf, n, length, n, lg);
     for (int j = 0; !rc && j < n; j++) {
-        out[j] = -INFINITY;
-        for (int k = 0; k < K; k++) out[j] = fmaxf(out[j], lg[(size_t)j * K + k]);
+        margin[j] = raw[j] = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            margin[j] = fmaxf(margin[j], (float)(lg[(size_t)j * K + k] - tl[k]));
+            raw[j] = fmaxf(raw[j], lg[(size_t)j * K + k]);
+        }
     }
     return rc;
 }
@@ -71,9 +76,19 @@ int ecgx_xai_normal_scale(ecgx_model *m, int length, double fs, double *scale, d
 {
     /* a coarse grid 0.30, 0.35, ..., 1.00, then 0.01 steps within 0.02 of its best: 19 forward passes
      * of the window (about a tenth of 64-step IG's cost) instead of 71 for a 0.01 grid */
-    enum { N_COARSE = 15, N_FINE = 4 };
+    enum { N_COARSE = 15, N_FINE = 4, K_MAX = 64 };
     int C = ecgx_model_in_channels(m), K = ecgx_model_n_classes(m);
     if (length <= 0) return ecgx_error(ECGX_ERR_ARG, "xai: normal baseline of %d samples", length);
+    if (K > K_MAX) return ecgx_error(ECGX_ERR_RANGE, "xai: normal baseline: %d classes (at most %d)", K, K_MAX);
+    /* each class's decision threshold as a logit: the point at which the
+     * baseline would already "score" the class */
+    double thr[K_MAX], tl[K_MAX];
+    if (ecgx_model_thresholds(m, thr, NULL) != 1)
+        for (int k = 0; k < K; k++) thr[k] = 0.5;
+    for (int k = 0; k < K; k++) {
+        double t = fmin(fmax(thr[k], 1e-6), 1 - 1e-6);
+        tl[k] = log(t / (1 - t));
+    }
     size_t nx = (size_t)C * length;
     float *x1 = ecgx_malloc_array(nx, sizeof(float), "normal baseline");
     float *buf = ecgx_malloc_array(nx * N_COARSE, sizeof(float), "normal baselines");
@@ -81,20 +96,20 @@ int ecgx_xai_normal_scale(ecgx_model *m, int length, double fs, double *scale, d
     int rc = x1 && buf && lg ? 0 : ECGX_ERR_NOMEM;
     if (!rc) rc = xai_normal_baseline(C, length, 1.0, fs, x1);
     double sc[N_COARSE], best_s = 0;
-    float mx[N_COARSE], best = INFINITY; /* the largest logit decides the largest probability */
+    float mg[N_COARSE], raw[N_COARSE], best = INFINITY, best_raw = INFINITY;
     for (int j = 0; j < N_COARSE; j++) sc[j] = 0.30 + 0.05 * j;
-    if (!rc) rc = max_logits(m, x1, nx, length, sc, N_COARSE, buf, lg, mx);
+    if (!rc) rc = max_margins(m, x1, nx, length, sc, N_COARSE, tl, buf, lg, mg, raw);
     for (int j = 0; !rc && j < N_COARSE; j++)
-        if (mx[j] < best) best = mx[j], best_s = sc[j];
+        if (mg[j] < best) best = mg[j], best_raw = raw[j], best_s = sc[j];
     double c = best_s;
     for (int j = 0; j < N_FINE; j++) /* within the grid's range */
         sc[j] = fmin(1.0, fmax(0.30, c + (j < 2 ? -0.02 + 0.01 * j : 0.01 * (j - 1))));
-    if (!rc) rc = max_logits(m, x1, nx, length, sc, N_FINE, buf, lg, mx);
+    if (!rc) rc = max_margins(m, x1, nx, length, sc, N_FINE, tl, buf, lg, mg, raw);
     for (int j = 0; !rc && j < N_FINE; j++)
-        if (mx[j] < best) best = mx[j], best_s = sc[j];
+        if (mg[j] < best) best = mg[j], best_raw = raw[j], best_s = sc[j];
     if (!rc) {
         *scale = best_s;
-        if (p_max) *p_max = 1.0 / (1.0 + exp(-(double)best));
+        if (p_max) *p_max = 1.0 / (1.0 + exp(-(double)best_raw));
     }
     free(x1);
     free(buf);
