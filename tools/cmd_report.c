@@ -131,14 +131,6 @@ static float *clip_for_display(const float *r, size_t n)
     return out;
 }
 
-static int fail_file(const char *path)
-{
-    const char *msg = ecgx_last_error();
-    if (path && !strstr(msg, path)) fprintf(stderr, "ecgx report: %s: %s\n", path, msg);
-    else fprintf(stderr, "ecgx report: %s\n", msg);
-    return EXIT_BAD_INPUT;
-}
-
 /* Explain class e->cls on the model input x: the window of `window`
  * samples (every `stride`) that gave the displayed probability (the maximum),
  * and bring it to the record. */
@@ -365,7 +357,7 @@ int cmd_report(int argc, char **argv)
 
     if (!getenv("OMP_NUM_THREADS")) ecgx_nn_set_threads(ecgx_nn_threads_available()); /* short job: busy cores left alone */
     if (ecgx_model_load(model, &m) < 0 || nn_model_meta_read(m, model, &mm) < 0) {
-        fail_file(model);
+        cli_fail_file("report", model);
         goto done;
     }
     if (ecgx_model_in_channels(m) != ECGX_N_STD_LEADS || mm.n_classes > 64) {
@@ -394,13 +386,13 @@ int cmd_report(int argc, char **argv)
 
     if (ecgx_record_read_ex(path, csv_fs, &raw, NULL) < 0 ||
         cli_record_check("report", raw, CLI_USE_EXPLAIN, ecgx_model_in_channels(m), NULL) < 0) {
-        fail_file(path);
+        cli_fail_file("report", path);
         goto done;
     }
     unsigned missing = 0;
     rec = ecgx_record_to_standard12(raw, &missing);
     if (!rec) {
-        fail_file(path);
+        cli_fail_file("report", path);
         goto done;
     }
     if (missing) {
@@ -433,7 +425,7 @@ int cmd_report(int argc, char **argv)
     probs = malloc(sizeof(float) * (size_t)mm.n_classes);
     if (!probs || ecgx_model_prepare_record(m, rec, 0, &xm, &L, &fs_m, NULL, 0) < 0 ||
         ecgx_model_predict_windows(m, xm, L, mm.window, mm.stride, probs, NULL) < 0) {
-        fail_file(path);
+        cli_fail_file("report", path);
         goto done;
     }
     /* fiducials at the record's rate (measurements, median beats) and at the model's (segments) */
@@ -445,13 +437,13 @@ int cmd_report(int argc, char **argv)
     if (ecgx_xai_record_fiducials(rec, fs_m, &fid_m) < 0) fid_m = NULL; /* no beats: no segments */
     seg = malloc((size_t)ECGX_N_STD_LEADS * (size_t)L);
     if (!seg || ecgx_xai_segment_labels(fid_m, ECGX_N_STD_LEADS, L, seg) < 0) {
-        fail_file(path);
+        cli_fail_file("report", path);
         goto done;
     }
     int64_t med_len = ecgx_median_beat_length(rec->fs), med_r = 0;
     if (fid_rec && fid_rec->n_beats > 0 && med_len > 1) {
         median = calloc((size_t)ECGX_N_STD_LEADS * (size_t)med_len, sizeof(float));
-        if (!median) { fail_file(path); goto done; }
+        if (!median) { cli_fail_file("report", path); goto done; }
         for (int l = 0; l < ECGX_N_STD_LEADS; l++)
             if (ecgx_median_beat(rec, fid_rec, l, median + (size_t)l * med_len, &med_r) < 0) {
                 free(median);
@@ -465,7 +457,7 @@ int cmd_report(int argc, char **argv)
     for (int k = 0; k < mm.n_classes; k++) order[k] = k;
     qsort_r(order, (size_t)mm.n_classes, sizeof order[0], cmp_desc, probs);
     ex = calloc((size_t)mm.n_classes, sizeof *ex);
-    if (!ex) { fail_file(path); goto done; }
+    if (!ex) { cli_fail_file("report", path); goto done; }
     for (int i = 0; i < mm.n_classes; i++)
         if (probs[order[i]] >= thr[order[i]]) ex[n_ex++].cls = order[i];
     if (n_ex == 0) ex[n_ex++].cls = order[0];
@@ -479,7 +471,7 @@ int cmd_report(int argc, char **argv)
         explained_class *e = &ex[i];
         if (explain_class(m, &base, xm, L, fs_m, mm.window, mm.stride, seg, rec, fid_rec, median ? med_len : 0, med_r,
                           mm.classes[e->cls], e) < 0) {
-            fail_file(path);
+            cli_fail_file("report", path);
             goto done;
         }
         const ecgx_attribution *a = e->a;
@@ -594,7 +586,7 @@ int cmd_report(int argc, char **argv)
     rep.faithfulness = del_n ? del_sum / del_n : NAN;
     rep.header = (ecgx_ecg_header){NULL, F[0], F[1], F[2], F[3], F[4], F[7], note};
     if (ecgx_report_write(&rep, out) < 0) {
-        fail_file(out);
+        cli_fail_file("report", out);
         goto done;
     }
     double secs = ecgx_now() - t_start;
