@@ -12,10 +12,13 @@ int clusters_layer_indices(const ecgx_clusters *c, const ecgx_model *m, int *idx
 int clusters_collect(const ecgx_model *m, const int *layers, int n_layers, int length, float *feat, int *dim,
                      int shift);
 
-/* Standardised features and posterior of one model-ready input: resp
- * [length][k] (malloc'd into *resp). */
-int clusters_posterior(const ecgx_clusters *c, ecgx_model *m, const int *idx, const float *x, int length,
-                       float **resp);
+/* Standardised features and posterior of the input of the model's last
+ * forward pass (one input of `length` samples): resp [length][k]
+ * (malloc'd into *resp). */
+int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *idx, int length, float **resp);
+/* ecgx_clusters_assign_input after its forward pass: everything the clusters
+ * add to the network's own work (timed apart by bench/bench_clusters). */
+int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int length, ecgx_clusters_record *out);
 
 /* The surrogate's features of a record: its cluster proportions, and (when
  * c->surrogate_features is 2) each cluster's largest proportion over the
