@@ -11,6 +11,8 @@
  * Skips when ECGX_BIN is not set or the shipped model is absent. */
 #include "browser_test.h"
 
+#include "ecgx/io.h"
+#include "ecgx/report.h"
 #include "ecgx/synth.h"
 #include "ecgx/trees.h"
 
@@ -193,6 +195,46 @@ static void test_clusters_section(void)
     cJSON_Delete(a);
 }
 
+/* In the library: a record whose measurement failed (features NULL) still
+ * gets the section, marked, with every measurement missing to the trees. */
+static void test_unmeasured(void)
+{
+    ecgx_record *r = NULL;
+    CHECK_OK(ecgx_record_read(rec, &r));
+    if (!r) return;
+    ecgx_report_prediction p[2] = {{"CD", NULL, 0.9, 0.5, 1}, {"NORM", NULL, 0.1, 0.5, 0}};
+    ecgx_report_trees *t = NULL;
+    CHECK_OK(ecgx_report_trees_build(trees, r, NULL, p, 2, &t));
+    if (t) {
+        CHECK(t->measured == 0 && t->n_classes == 2);
+        for (int k = 0; k < t->n_classes; k++) {
+            CHECK(t->classes[k].has_cnn);
+            CHECK(fabs(t->classes[k].margin - (t->classes[k].probability > 0 ? log(t->classes[k].probability /
+                                                                                 (1 - t->classes[k].probability))
+                                                                             : -INFINITY)) < 1e-5);
+            for (int q = 0; q < t->classes[k].n_reasons; q++)
+                CHECK_MSG(!strcmp(t->classes[k].reason_feature[q], "QRS_ms") ? isnan(t->classes[k].reason_value[q]) : 1,
+                          "QRS duration known without measurements");
+            CHECK(t->classes[k].disagree == (t->classes[k].positive != p[k].positive));
+        }
+        ecgx_report rep = {0};
+        rep.record = r;
+        rep.trees = t;
+        rep.inline_svg = 1;
+        char *h = NULL;
+        CHECK_OK(ecgx_report_html(&rep, &h, NULL));
+        CHECK(h && strstr(h, "id=\"trees-unmeasured\"") && strstr(h, "id=\"trees-table\""));
+        free(h);
+    }
+    /* a trees file that is not there: an error naming it, nothing built */
+    ecgx_report_trees *u = NULL;
+    char nope[600];
+    snprintf(nope, sizeof nope, "%s/nope.json", tmp);
+    CHECK(ecgx_report_trees_build(nope, r, NULL, p, 2, &u) < 0 && u == NULL && strstr(ecgx_last_error(), nope));
+    ecgx_report_trees_free(t);
+    ecgx_record_free(r);
+}
+
 /* A bad trees or clusters file: exit 1, one line naming it, no report. */
 static void expect_bad(const char *opt, const char *file)
 {
@@ -288,6 +330,7 @@ int main(void)
     if (check_failures == 0) {
         RUN(test_trees_section);
         RUN(test_clusters_section);
+        RUN(test_unmeasured);
         RUN(test_bad_files);
         RUN(test_chromium);
     }

@@ -115,6 +115,7 @@ typedef struct ecgx_report_trees {
     int n_classes;
     ecgx_report_tree_class *classes;
     int n_disagree;             /* classes where the two models' calls differ */
+    int measured;               /* 0: the record could not be measured, the trees saw only age and sex */
 } ecgx_report_trees;
 
 /* Load a trees file and run it on the record: its columns from the

@@ -184,6 +184,9 @@ static void trees_section(sbuf *b, const ecgx_report_trees *t)
     sb_text(b, base_name(t->source));
     sb_printf(b, ") called each class at its own stored threshold. Its reasons are exact SHAP values: how far each "
                  "measurement moved the class's log-odds from the model's average.</p>\n");
+    if (!t->measured)
+        sb_printf(b, "<p class=\"warn\" id=\"trees-unmeasured\">This ECG could not be measured: the measurement model "
+                     "saw only age and sex, every measurement as missing.</p>\n");
     if (t->n_disagree > 0) {
         sb_printf(b, "<p class=\"warn\" id=\"trees-disagree\"><strong>The two models disagree on %d class%s:", t->n_disagree,
                   t->n_disagree > 1 ? "es" : "");

@@ -45,6 +45,7 @@ int ecgx_report_trees_build(const char *path, const ecgx_record *rec, const ecgx
     snprintf(t->source, sizeof t->source, "%s", path);
     snprintf(t->label_set, sizeof t->label_set, "%s", ecgx_trees_label_set(m) ? ecgx_trees_label_set(m) : "");
     t->n_classes = K;
+    t->measured = f != NULL;
     for (int k = 0; k < K; k++) {
         ecgx_report_tree_class *c = &t->classes[k];
         int nf = ecgx_trees_n_features(m, k);
@@ -112,6 +113,7 @@ int ecgx_report_trees_json(const ecgx_report_trees *t, char **json)
     cJSON_AddStringToObject(o, "source", t->source);
     cJSON_AddStringToObject(o, "label_set", t->label_set);
     cJSON_AddNumberToObject(o, "n_disagree", t->n_disagree);
+    cJSON_AddBoolToObject(o, "measured", t->measured);
     cJSON *cs = cJSON_AddObjectToObject(o, "classes");
     for (int k = 0; k < t->n_classes; k++) {
         const ecgx_report_tree_class *c = &t->classes[k];
