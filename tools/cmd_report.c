@@ -52,6 +52,12 @@ static void help(FILE *out)
             "                            or 'threshold_<CLASS>'); an error when it has none.\n"
             "                            Default: the model's when present, else 0.5\n"
             "  --fs HZ                   sampling rate of a CSV record\n"
+            "  --trees T.json            add the measurement model (ecgx trees train) beside the network:\n"
+            "                            per class its probability and call at its stored threshold, the\n"
+            "                            top SHAP reasons in words, and where the two models disagree\n"
+            "  --clusters C.safetensors  add the network's time-localised clusters (ecgx clusters fit on\n"
+            "                            the same model): the cluster strip and uncertainty band under\n"
+            "                            lead II, the clusters named by wave, their shares, mean entropy\n"
             "  --json                    predictions, positives, relevance per lead and segment and\n"
             "                            the sentences as JSON on stdout\n\n"
             "exit codes: 0 ok, 1 bad input (model, record), 2 usage error\n");
@@ -242,9 +248,16 @@ static int cmp_desc(const void *a, const void *b, void *ctx)
     return (p[j] > p[i]) - (p[j] < p[i]);
 }
 
+static void add_section(cJSON *root, const char *key, char *json)
+{
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    if (o) cJSON_AddItemToObject(root, key, o);
+    free(json);
+}
+
 static void print_json(const ecgx_record *rec, const nn_model_meta *mm, const float *p, const double *thr,
                        const char *thr_source, const explained_class *ex, int n_ex, const char *method,
-                       const char *out, double fs_m)
+                       const char *out, double fs_m, const ecgx_report_trees *trees, const ecgx_report_clusters *clu)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "record", rec->name);
@@ -306,6 +319,10 @@ static void print_json(const ecgx_record *rec, const nn_model_meta *mm, const fl
         else cJSON_AddNullToObject(o, "logit_baseline");
         cJSON_AddItemToArray(exs, o);
     }
+    char *js = NULL;
+    if (trees && ecgx_report_trees_json(trees, &js) == 0) add_section(root, "trees", js);
+    js = NULL;
+    if (clu && ecgx_report_clusters_json(clu, &js) == 0) add_section(root, "clusters", js);
     char *s = cJSON_Print(root);
     if (s) printf("%s\n", s);
     free(s);
@@ -314,7 +331,8 @@ static void print_json(const ecgx_record *rec, const nn_model_meta *mm, const fl
 
 int cmd_report(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL, *path = NULL, *method = "ig", *baseline_name = NULL;
+    const char *model = NULL, *out = NULL, *path = NULL, *method = "ig", *baseline_name = NULL, *trees_path = NULL,
+               *clusters_path = NULL;
     double threshold = NAN, csv_fs = 0;
     int json = 0, from_model = 0, steps = 64, err = 0;
     for (int i = 1; i < argc; i++) {
@@ -325,6 +343,8 @@ int cmd_report(int argc, char **argv)
         if ((r = cli_opt("report", argc, argv, &i, "--model", &model))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt("report", argc, argv, &i, "-o", &out))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt("report", argc, argv, &i, "--method", &method))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt("report", argc, argv, &i, "--trees", &trees_path))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt("report", argc, argv, &i, "--clusters", &clusters_path))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt("report", argc, argv, &i, "--baseline", &baseline_name))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_int("report", argc, argv, &i, "--steps", &steps, &err))) { if (r < 0 || err) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("report", argc, argv, &i, "--threshold", &threshold, &err))) { if (r < 0 || err) return EXIT_USAGE; continue; }
@@ -352,6 +372,9 @@ int cmd_report(int argc, char **argv)
     uint8_t *seg = NULL;
     explained_class *ex = NULL;
     int n_ex = 0;
+    ecgx_report_trees *trees = NULL;
+    ecgx_report_clusters *clu = NULL;
+    ecgx_report_prediction preds[64];
     nn_model_meta mm;
     double thr[64];
 
@@ -434,6 +457,18 @@ int cmd_report(int argc, char **argv)
         feat = NULL;
         fid_rec = NULL;
     }
+    /* the other models' sections, before the costly explanations: a bad file fails fast, nothing written */
+    for (int k = 0; k < mm.n_classes; k++)
+        preds[k] = (ecgx_report_prediction){mm.classes[k], class_description(mm.classes[k]), probs[k], thr[k],
+                                             probs[k] >= thr[k]};
+    if (trees_path && ecgx_report_trees_build(trees_path, rec, feat, preds, mm.n_classes, &trees) < 0) {
+        cli_fail_file("report", trees_path);
+        goto done;
+    }
+    if (clusters_path && ecgx_report_clusters_build(clusters_path, m, rec, &clu) < 0) {
+        cli_fail_file("report", clusters_path);
+        goto done;
+    }
     if (ecgx_xai_record_fiducials(rec, fs_m, &fid_m) < 0) fid_m = NULL; /* no beats: no segments */
     seg = malloc((size_t)ECGX_N_STD_LEADS * (size_t)L);
     if (!seg || ecgx_xai_segment_labels(fid_m, ECGX_N_STD_LEADS, L, seg) < 0) {
@@ -496,10 +531,6 @@ int cmd_report(int argc, char **argv)
     }
 
     /* the report */
-    ecgx_report_prediction preds[64];
-    for (int k = 0; k < mm.n_classes; k++)
-        preds[k] = (ecgx_report_prediction){mm.classes[k], class_description(mm.classes[k]), probs[k], thr[k],
-                                             probs[k] >= thr[k]};
     static const char *const seg_names[N_REPORT_SEGMENTS] = {"P", "PR", "QRS", "ST", "T", "TP"};
     ecgx_report_explanation rx[64];
     double del_sum = 0;
@@ -584,6 +615,8 @@ int cmd_report(int argc, char **argv)
     rep.method = method_text;
     rep.faithfulness_name = faith_text;
     rep.faithfulness = del_n ? del_sum / del_n : NAN;
+    rep.trees = trees;
+    rep.clusters = clu;
     rep.header = (ecgx_ecg_header){NULL, F[0], F[1], F[2], F[3], F[4], F[7], note};
     if (ecgx_report_write(&rep, out) < 0) {
         cli_fail_file("report", out);
@@ -591,7 +624,7 @@ int cmd_report(int argc, char **argv)
     }
     double secs = ecgx_now() - t_start;
     if (json) {
-        print_json(rec, &mm, probs, thr, thr_source, ex, n_ex, method_text, out, fs_m);
+        print_json(rec, &mm, probs, thr, thr_source, ex, n_ex, method_text, out, fs_m, trees, clu);
     } else {
         printf("%s:", path);
         for (int i = 0; i < mm.n_classes; i++)
@@ -615,12 +648,22 @@ int cmd_report(int argc, char **argv)
             printf("  %s: deletion AUC %.3f, random order %.3f (lower is better)\n", mm.classes[e->cls], e->deletion_auc,
                    e->deletion_random);
         }
+        if (trees) {
+            printf("  measurement model %s:", trees->source);
+            for (int k = 0; k < trees->n_classes; k++)
+                printf(" %s %.3f%s%s", trees->classes[k].label, trees->classes[k].probability,
+                       trees->classes[k].positive ? "*" : "", trees->classes[k].disagree ? " (DISAGREES)" : "");
+            printf("\n");
+        }
+        if (clu) printf("  clusters %s: k %d, mean entropy %.3f nats\n", clu->source, clu->k, clu->mean_entropy);
         printf("report: %s (%.2f s)\n", out, secs);
     }
     rc = EXIT_OK;
 done:
     for (int i = 0; ex && i < n_ex; i++) explained_free(&ex[i]);
     free(ex);
+    ecgx_report_trees_free(trees);
+    ecgx_report_clusters_free(clu);
     free(median);
     free(seg);
     free(xm);

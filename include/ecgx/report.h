@@ -12,6 +12,8 @@
 #include "ecgx/measure.h"
 #include "ecgx/record.h"
 #include "ecgx/render.h"
+#include "ecgx/trees.h"
+#include "ecgx/clusters.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +86,74 @@ typedef struct ecgx_report_measurement {
     const char *unit;   /* e.g. "ms"; NULL for none */
 } ecgx_report_measurement;
 
+
+/* ---- the measurement model beside the CNN (trees_section.c) ---- */
+
+#define ECGX_REPORT_TREE_REASONS 5
+
+/* One class of a trees file on this record, beside the CNN's call. */
+typedef struct ecgx_report_tree_class {
+    char label[32];
+    double probability;         /* the trees' probability */
+    double threshold;           /* the trees' stored threshold (Youden on validation) */
+    double margin, base;        /* log-odds: margin = base + the sum of the SHAP values */
+    int positive;               /* the trees' call: probability >= threshold */
+    int has_cnn;                /* 1: the CNN has a class of the same name */
+    double cnn_probability, cnn_threshold;
+    int cnn_positive;
+    int disagree;               /* has_cnn and the two calls differ */
+    int n_reasons;              /* the features with the largest |SHAP|, largest first */
+    char reason[ECGX_REPORT_TREE_REASONS][192]; /* "QRS duration 172 ms pushes CD up by 2.1 log-odds" */
+    char reason_feature[ECGX_REPORT_TREE_REASONS][64];
+    double reason_value[ECGX_REPORT_TREE_REASONS];
+    double reason_shap[ECGX_REPORT_TREE_REASONS];
+} ecgx_report_tree_class;
+
+typedef struct ecgx_report_trees {
+    char source[256];           /* the trees file, as named */
+    char label_set[64];
+    int n_classes;
+    ecgx_report_tree_class *classes;
+    int n_disagree;             /* classes where the two models' calls differ */
+    int measured;               /* 0: the record could not be measured, the trees saw only age and sex */
+} ecgx_report_trees;
+
+/* Load a trees file and run it on the record: its columns from the
+ * measurements f (NULL: measurement failed, only age and sex known) in the
+ * record's signal unit, per class probability, call at the stored
+ * threshold, and the top reasons by |SHAP| (ecgx_trees_shap,
+ * ecgx_trees_reason: what `ecgx trees explain` prints), each beside the CNN
+ * prediction of the same class name (cnn may be NULL). Errors name `path`. */
+int ecgx_report_trees_build(const char *path, const ecgx_record *rec, const ecgx_features *f,
+                            const ecgx_report_prediction *cnn, int n_cnn, ecgx_report_trees **out);
+void ecgx_report_trees_free(ecgx_report_trees *t);
+/* The section as a JSON object (malloc'd text): source, label_set,
+ * n_disagree, classes{label: probability, threshold, positive, margin, base,
+ * cnn_probability, cnn_threshold, cnn_positive, disagree, reasons[], shap{}}. */
+int ecgx_report_trees_json(const ecgx_report_trees *t, char **json);
+
+/* ---- the network's time-localised clusters (clusters_section.c) ---- */
+
+typedef struct ecgx_report_clusters {
+    char source[256];           /* the clusters file, as named */
+    ecgx_clusters *clusters;    /* owned */
+    ecgx_clusters_record assignment; /* at the record's rate */
+    int k;
+    char name[ECGX_CLUSTERS_MAX_K][32]; /* "QRS-like", "T-like 2", ...; by the wave each mostly covers */
+    double proportion[ECGX_CLUSTERS_MAX_K];
+    double mean_entropy;        /* nats */
+    double max_entropy;         /* log k: a uniform assignment */
+    int lead;                   /* the lead drawn (II) */
+} ecgx_report_clusters;
+
+/* Load a clusters file (ecgx clusters fit), check it was fitted on model m
+ * (ecgx_clusters_check_model) and assign the record (prepared as the model
+ * wants: ecgx_clusters_assign_record). Errors name `path`. */
+int ecgx_report_clusters_build(const char *path, ecgx_model *m, const ecgx_record *rec, ecgx_report_clusters **out);
+void ecgx_report_clusters_free(ecgx_report_clusters *c);
+/* JSON object: source, k, mean_entropy, max_entropy, clusters[{cluster, name, wave, proportion}]. */
+int ecgx_report_clusters_json(const ecgx_report_clusters *c, char **json);
+
 typedef struct ecgx_report {
     const ecgx_record *record;
     const char *title;                     /* NULL: "ECG report: <record name>" */
@@ -100,6 +170,8 @@ typedef struct ecgx_report {
     ecgx_ecg_header header;                /* rate/intervals for the ECG header (NaN: not shown) */
     double dpi;                            /* embedded figures' resolution; 0: 150 */
     int inline_svg;                        /* 1: figures as inline SVG instead of PNG */
+    const ecgx_report_trees *trees;        /* NULL: no measurement-model section */
+    const ecgx_report_clusters *clusters;  /* NULL: no clusters section */
 } ecgx_report;
 
 /* The HTML document as a malloc'd, NUL-terminated string. */

@@ -353,13 +353,16 @@ int ecgx_clusters_load_ex(const char *path, int flags, ecgx_clusters **out)
             rc = ecgx_error(ECGX_ERR_FORMAT, "%s: tensor vars/means: entry %d is not a finite positive variance", path, i);
     for (int i = 0; i < D && !rc; i++)
         if (!(c->sd[i] > 0) || !isfinite(c->mean[i])) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: tensor sd: entry %d is not positive", path, i);
-    for (int i = 0; i < c->n_classes && !rc && !(flags & ECGX_CLUSTERS_NO_SURROGATE); i++) {
+    /* the surrogate's offsets are checked against the file even when its bytes are skipped: a
+     * truncated file is an error for every reader, not only for the one that reads to its end */
+    for (int i = 0; i < c->n_classes && !rc; i++) {
         char cn[48], tn[64];
         if (!class_at(c->classes, i, cn, sizeof cn)) continue;
         snprintf(tn, sizeof tn, "surrogate.%s", cn);
         if (!cJSON_GetObjectItemCaseSensitive(root, tn)) continue;
         size_t bytes, off;
         rc = get_tensor(path, root, tn, "U8", -1, 0, data_len, &off, &bytes);
+        if (flags & ECGX_CLUSTERS_NO_SURROGATE) continue;
         if (!rc && !(c->surrogate[i] = malloc(bytes + 1))) rc = ecgx_error(ECGX_ERR_NOMEM, "%s: out of memory", path);
         if (!rc) rc = read_at(fp, path, base, off, c->surrogate[i], bytes);
         if (!rc) c->surrogate_len[i] = bytes;

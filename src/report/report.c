@@ -143,7 +143,8 @@ static const char *CSS =
     ".disclaimer{background:#fff4e5;border-left:5px solid #e08a00;padding:10px 14px;margin:14px 0}"
     "table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e4e4ea}"
     "th{background:#f0f0f5;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    "tr.positive td{background:#fdecec}.call-pos{color:#b2182b;font-weight:700}.call-neg{color:#555}"
+    "tr.positive td{background:#fdecec}tr.disagree td{background:#fff4e5}ul.reasons{margin:0;padding-left:18px}"
+    ".call-pos{color:#b2182b;font-weight:700}.call-neg{color:#555}"
     ".bar{display:inline-block;height:10px;background:#b2182b;vertical-align:middle;border-radius:2px}"
     ".barbg{display:inline-block;width:120px;height:10px;background:#eee;margin-right:8px;vertical-align:middle;border-radius:2px;text-align:left}"
     "figure{margin:10px 0}figure img,figure svg{width:100%;height:auto;display:block;border:1px solid #ddd}"
@@ -166,6 +167,94 @@ static const ecgx_report_prediction *find_pred(const ecgx_report *r, const char 
     for (int i = 0; i < r->n_predictions; i++)
         if (label && r->predictions[i].label && strcmp(r->predictions[i].label, label) == 0) return &r->predictions[i];
     return NULL;
+}
+
+/* A file as the reader wants it named: without the folders. */
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* The measurement model's calls and reasons beside the CNN's. */
+static void trees_section(sbuf *b, const ecgx_report_trees *t)
+{
+    sb_printf(b, "<section id=\"trees\">\n<h2>Measurement model beside the network</h2>\n<p>A second, "
+                 "interpretable model (gradient-boosted trees on this ECG's measurements, age and sex; ");
+    sb_text(b, base_name(t->source));
+    sb_printf(b, ") called each class at its own stored threshold. Its reasons are exact SHAP values: how far each "
+                 "measurement moved the class's log-odds from the model's average.</p>\n");
+    if (!t->measured)
+        sb_printf(b, "<p class=\"warn\" id=\"trees-unmeasured\">This ECG could not be measured: the measurement model "
+                     "saw only age and sex, every measurement as missing.</p>\n");
+    if (t->n_disagree > 0) {
+        sb_printf(b, "<p class=\"warn\" id=\"trees-disagree\"><strong>The two models disagree on %d class%s:", t->n_disagree,
+                  t->n_disagree > 1 ? "es" : "");
+        for (int k = 0, first = 1; k < t->n_classes; k++)
+            if (t->classes[k].disagree) {
+                sb_printf(b, "%s ", first ? "" : ",");
+                sb_text(b, t->classes[k].label);
+                first = 0;
+            }
+        sb_printf(b, "</strong>. Read these with particular care.</p>\n");
+    } else {
+        sb_printf(b, "<p id=\"trees-agree\">The two models make the same call on every class they share.</p>\n");
+    }
+    sb_printf(b, "<table id=\"trees-table\">\n<thead><tr><th>Class</th><th>Network</th><th>Measurement model</th>"
+                 "<th>Agreement</th><th>Top reasons (measurement model)</th></tr></thead>\n<tbody>\n");
+    for (int k = 0; k < t->n_classes; k++) {
+        const ecgx_report_tree_class *c = &t->classes[k];
+        sb_printf(b, "<tr class=\"%s\"><td>", c->disagree ? "disagree" : c->positive ? "positive" : "negative");
+        sb_text(b, c->label);
+        sb_printf(b, "</td><td class=\"num\">");
+        if (c->has_cnn)
+            sb_printf(b, "%.3f <span class=\"%s\">%s</span>", c->cnn_probability, c->cnn_positive ? "call-pos" : "call-neg",
+                      c->cnn_positive ? "present" : "absent");
+        else sb_printf(b, "&ndash;");
+        sb_printf(b, "</td><td class=\"num\">%.3f <span class=\"%s\">%s</span><br><span class=\"meta\">threshold %.3f</span></td>",
+                  c->probability, c->positive ? "call-pos" : "call-neg", c->positive ? "present" : "absent", c->threshold);
+        if (!c->has_cnn) sb_printf(b, "<td>not a class of the network</td>");
+        else if (c->disagree) sb_printf(b, "<td class=\"call-pos\">&#9888; disagree</td>");
+        else sb_printf(b, "<td class=\"call-neg\">agree</td>");
+        sb_printf(b, "<td><ul class=\"reasons\">");
+        for (int r = 0; r < c->n_reasons; r++) {
+            sb_printf(b, "<li>");
+            sb_text(b, c->reason[r]);
+            sb_printf(b, "</li>");
+        }
+        if (c->n_reasons == 0) sb_printf(b, "<li>no measurement moved this class</li>");
+        sb_printf(b, "</ul></td></tr>\n");
+    }
+    sb_printf(b, "</tbody>\n</table>\n</section>\n");
+}
+
+/* The network's clusters under one lead, their names and shares. */
+static int clusters_section(sbuf *b, const ecgx_record *rec, const ecgx_report_clusters *c, double dpi,
+                            ecgx_render_format fmt)
+{
+    sb_printf(b, "<section id=\"clusters\">\n<h2>How the network segments this ECG</h2>\n<p>The network's internal "
+                 "activations, grouped into %d clusters (", c->k);
+    sb_text(b, base_name(c->source));
+    sb_printf(b, "): each stretch of time is coloured by the cluster the network treats it like, each cluster named "
+                 "by the wave it mostly covers. The band below is the uncertainty of that assignment (entropy; "
+                 "higher: the network is between clusters). Mean entropy <strong>%.3f</strong> nats of at most %.3f "
+                 "(%.0f %%).</p>\n", c->mean_entropy, c->max_entropy,
+              c->max_entropy > 0 ? 100 * c->mean_entropy / c->max_entropy : 0.0);
+    ecgx_figure *fig = NULL;
+    int rc = ecgx_clusters_render(rec, c->clusters, &c->assignment, c->lead, dpi, fmt, &fig);
+    if (rc < 0 || (rc = embed(b, fig, "clusters-figure", "clusters", "lead with the network's clusters and uncertainty", 300)) < 0)
+        return rc;
+    sb_printf(b, "<table id=\"clusters-table\">\n<thead><tr><th>Cluster</th><th>Named by the wave it mostly covers</th><th>Share of the "
+                 "record</th></tr></thead>\n<tbody>\n");
+    for (int j = 0; j < c->k; j++) {
+        double p = isfinite(c->proportion[j]) ? fmin(1, fmax(0, c->proportion[j])) : 0;
+        sb_printf(b, "<tr><td class=\"num\">%d</td><td>", j);
+        sb_text(b, c->name[j]);
+        sb_printf(b, "</td><td class=\"num\"><span class=\"barbg\"><span class=\"bar\" style=\"width:%.0fpx\"></span>"
+                     "</span>%.1f %%</td></tr>\n", p * 120, 100 * c->proportion[j]);
+    }
+    sb_printf(b, "</tbody>\n</table>\n</section>\n");
+    return 0;
 }
 
 int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
@@ -229,6 +318,7 @@ int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
         free(ord);
     }
     sb_printf(&b, "</section>\n");
+    if (r->trees) trees_section(&b, r->trees);
 
     /* the ECG as recorded */
     ecgx_render_options o;
@@ -240,6 +330,7 @@ int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
     ecgx_figure *fig = NULL;
     if ((rc = ecgx_render_ecg(rec, &o, fmt, &fig)) || (rc = embed(&b, fig, "ecg-plain", "ecg", "12-lead ECG", 300))) goto fail;
     sb_printf(&b, "</section>\n");
+    if (r->clusters && (rc = clusters_section(&b, rec, r->clusters, dpi, fmt)) < 0) goto fail;
 
     /* explanations */
     sb_printf(&b, "<section id=\"explanations\">\n<h2>What the model looked at</h2>\n");
