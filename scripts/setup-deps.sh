@@ -12,6 +12,9 @@ PKGS="$PKGS clang libclang-rt-14-dev"
 # for the report screenshot test. Tests that need them skip when absent, but
 # a full set-up has them.
 PKGS="$PKGS python3 python3-numpy python3-torch python3-sklearn python3-xgboost chromium"
+# Data-parallel training (mpirun -np N ecgx train; tests/test_train_mpi.c):
+# the Makefile builds with MPI when it finds Open MPI, and without it else.
+PKGS="$PKGS libopenmpi-dev openmpi-bin"
 [ "${ECGX_MINIMAL_DEPS:-0}" = 1 ] && PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libspng-dev libpng-dev zlib1g-dev libxgboost-dev"
 
 missing=""
