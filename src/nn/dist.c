@@ -10,10 +10,10 @@
 
 #ifdef ECGX_HAVE_MPI
 #include <mpi.h>
+static int we_initialised; /* nn_dist_begin called MPI_Init */
 #endif
 
 static double comm_s;
-static int we_initialised;
 
 /* Whether a launcher started several copies of this process. */
 static int launched_size(void)
@@ -46,7 +46,7 @@ int nn_dist_begin(int *rank, int *size)
         int init = 0;
         MPI_Initialized(&init);
         if (!init) {
-            if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return ecgx_error(ECGX_ERR_STATE, "train: MPI_Init failed");
+            if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return ecgx_error(ECGX_ERR_STATE, "MPI_Init failed (started by mpirun, but MPI could not start)");
             we_initialised = 1;
         }
         MPI_Comm_rank(MPI_COMM_WORLD, rank);
@@ -56,7 +56,7 @@ int nn_dist_begin(int *rank, int *size)
 #else
     if (launched > 1)
         return ecgx_error(ECGX_ERR_UNSUPPORTED,
-                          "train: started as %d copies (mpirun?) but this ecgx was built without MPI: rebuild with "
+                          "started as %d copies (mpirun?) but this ecgx was built without MPI: rebuild it with "
                           "libopenmpi-dev installed (make MPI=1) or run it without mpirun",
                           launched);
     return 0;
