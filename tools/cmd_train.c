@@ -1,23 +1,9 @@
-/* ecgx train: parses options and runs ecgx_train_run (include/ecgx/train.h),
- * printing its progress and the summary. The recipe it runs: the PTB-XL benchmark's (Strodthoff et al. 2021):
- * random crops of 2.5 s, batch 128 (last partial batch dropped), AdamW
- * lr 1e-2 weight decay 1e-2 with a one-cycle schedule (momentum cycled
- * 0.95-0.85), 50 epochs, BCE-with-logits; after every epoch the validation
- * macro AUROC over sliding windows (2.5 s, stride 1.25 s, max) and the best
- * epoch's weights are what -o receives. A checkpoint after every epoch
- * (<out>.ckpt + <out>.ckpt.optim) lets --resume continue after a kill,
- * losing at most the epoch that was running; a finished run removes them
- * (--keep-checkpoints keeps them). At the end, per-class decision
- * thresholds are chosen on the validation split's predictions of the best
- * epoch (--threshold-rule, F1-optimal by default; the eval module's
- * ecgx_eval_choose_thresholds) and stored in the model
- * (ecgx_model_set_thresholds). A run that cannot learn (a class without
- * positives or without negatives in training, or no epoch that improved
- * on validation) is an error, not a model.
- * --labels age is a regression: one output trained with MSE on the age
- * standardised by the training split's mean and SD (stored in the model),
- * records of unknown age left out, the epoch with the lowest validation MAE
- * kept (windows aggregated by their mean; see nn_regression.h). */
+/* ecgx train: parses the options into an ecgx_train_options, runs
+ * ecgx_train_run (include/ecgx/train.h: the PTB-XL benchmark's recipe,
+ * validation-based model selection, checkpoints and --resume, decision
+ * thresholds, the age regression, data parallelism under mpirun) and
+ * prints its progress (a bar per epoch, notes on stderr) and the summary
+ * (text or --json). Under mpirun rank 0 alone prints. */
 #include "cli.h"
 #include "ecgx/eval.h"
 #include "ecgx/progress.h"

@@ -46,7 +46,8 @@ int nn_dist_begin(int *rank, int *size)
         int init = 0;
         MPI_Initialized(&init);
         if (!init) {
-            if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return ecgx_error(ECGX_ERR_STATE, "MPI_Init failed (started by mpirun, but MPI could not start)");
+            if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
+                return ecgx_error(ECGX_ERR_STATE, "MPI_Init failed (started by mpirun, but MPI could not start)");
             we_initialised = 1;
         }
         MPI_Comm_rank(MPI_COMM_WORLD, rank);
