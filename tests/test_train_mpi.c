@@ -6,7 +6,8 @@
  * the batch-norm statistics summed over the ranks: one process with a batch
  * of 8 (what each rank sees alone) must differ by far more, the control
  * that the comparison can fail. A batch that does not split over the ranks
- * ends the job with a message and a non-zero exit. Skipped when this build
+ * ends the job with a message and a non-zero exit, and so does one rank
+ * that fails while the other waits for it. Skipped when this build
  * has no MPI or mpirun is absent. */
 #include "check.h"
 #include "ecgx/nn.h"
@@ -14,7 +15,8 @@
 
 #include <math.h>
 
-#define MPIRUN "mpirun --allow-run-as-root --oversubscribe --mca plm isolated -x OMP_NUM_THREADS=1 -np 2 "
+/* a hung job (a rank waiting for one that left) fails the test instead of hanging it */
+#define MPIRUN "timeout 300 mpirun --allow-run-as-root --oversubscribe --mca plm isolated -x OMP_NUM_THREADS=1 -np 2 "
 
 static const char *bin, *tmp;
 
@@ -107,5 +109,18 @@ int main(void)
     snprintf(cmd, sizeof cmd, MPIRUN "%s train --data %s -o %s/odd.safetensors --batch 7 --epochs 1 --quiet", bin, dir, tmp);
     CHECK(sh(cmd, out, sizeof out) != 0);
     CHECK_MSG(strstr(out, "does not split evenly over 2 ranks") != NULL, "%s", out);
+
+    /* one rank that fails (rank 1 given a folder that does not exist)
+     * ends the whole job, naming itself and why; nothing is written */
+    snprintf(cmd, sizeof cmd,
+             "timeout 300 mpirun --allow-run-as-root --oversubscribe --mca plm isolated -x OMP_NUM_THREADS=1 "
+             "-np 1 %s train --data %s -o %s/lone.safetensors --batch 8 --epochs 1 --quiet : "
+             "-np 1 %s train --data %s/absent -o %s/lone.safetensors --batch 8 --epochs 1 --quiet",
+             bin, dir, tmp, bin, tmp, tmp);
+    CHECK(sh(cmd, out, sizeof out) != 0);
+    CHECK_MSG(strstr(out, "rank 1 of 2 failed") != NULL && strstr(out, "absent") != NULL, "%s", out);
+    char lone[800];
+    snprintf(lone, sizeof lone, "%s/lone.safetensors", tmp);
+    CHECK(access(lone, F_OK) != 0);
     return check_finish();
 }
