@@ -9,6 +9,7 @@
 #include "ecgx/measure.h"
 #include "ecgx/progress.h"
 #include "ecgx/qrs.h"
+#include "ecgx/synth.h"
 
 #include <omp.h>
 
@@ -91,5 +92,46 @@ int main(int argc, char **argv)
            t_filt[reps / 2] + t_qrs[reps / 2] + t_del[reps / 2] + t_meas[reps / 2]);
     for (int i = 0; i < 5; i++) free(arrs[i]);
     ecgx_record_free(rec);
+
+    /* a 30-minute two-lead record (MIT-BIH 101 when present, else synthetic
+     * II and V1 at 360 Hz): QRS detection alone, best of a few runs */
+    ecgx_record *holter = NULL;
+    const char *hsrc = "synthetic";
+    if (d) {
+        snprintf(path, sizeof path, "%s/mitdb/101", d);
+        if (ecgx_record_read(path, &holter) == 0) hsrc = path;
+    }
+    if (!holter) {
+        ecgx_synth_options o = ecgx_synth_options_default();
+        o.fs = 360;
+        o.duration = 1800;
+        o.bw_amp = 0.1;
+        o.emg_rms = 0.02;
+        ecgx_record *full = NULL;
+        if (ecgx_synth_generate(&o, &full, NULL, NULL) == 0) {
+            holter = ecgx_record_new(2, full->n_samples, full->fs);
+            memcpy(ecgx_record_lead(holter, 0), ecgx_record_lead(full, ECGX_LEAD_II), sizeof(float) * (size_t)full->n_samples);
+            memcpy(ecgx_record_lead(holter, 1), ecgx_record_lead(full, ECGX_LEAD_V1), sizeof(float) * (size_t)full->n_samples);
+        }
+        ecgx_record_free(full);
+    }
+    if (holter) {
+        int hreps = reps < 10 ? reps : 10;
+        double best = 1e30, med[10];
+        int nb = 0;
+        for (int k = 0; k < hreps; k++) {
+            double t0 = ecgx_now();
+            int64_t *pk = NULL;
+            ecgx_qrs_detect(holter, -1, &pk, &nb);
+            med[k] = 1e3 * (ecgx_now() - t0);
+            best = med[k] < best ? med[k] : best;
+            free(pk);
+        }
+        qsort(med, (size_t)hreps, sizeof(double), cmp_d);
+        printf("{\"bench\":\"qrs_30min_2lead\",\"record\":\"%s\",\"samples\":%lld,\"fs\":%g,\"beats\":%d,\"reps\":%d,"
+               "\"median_ms\":%.2f,\"min_ms\":%.2f,\"goal_ms\":50}\n",
+               hsrc, (long long)holter->n_samples, holter->fs, nb, hreps, med[hreps / 2], best);
+        ecgx_record_free(holter);
+    }
     return 0;
 }

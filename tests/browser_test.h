@@ -18,7 +18,7 @@
 static inline int test_browser_usable(void)
 {
     if (access(TEST_CHROMIUM, X_OK) != 0) {
-        fprintf(stderr, "  (chromium absent: browser check skipped; install it with scripts/setup-deps.sh)\n");
+        fprintf(stderr, "  (chromium absent: browser check skipped; install it with `sh scripts/setup-deps.sh test`, as make test does)\n");
         return 0;
     }
     if (getenv("ECGX_SANITIZER")) {

@@ -82,6 +82,24 @@ int main(void)
     snprintf(args, sizeof args, "features %s --json", rec);
     CHECK(run(args, out, sizeof out) == 0 && strstr(out, "\"QTcB_Global\":"));
 
+    /* a paced record made by ecgx synth: peaks --json lists the spikes and
+     * marks the paced beats; a lead-off record reports its unreadable stretch */
+    char paced[700];
+    snprintf(paced, sizeof paced, "%s/paced", dir);
+    snprintf(args, sizeof args, "synth -o %s --pace ventricular --spike-amp 10 --spike-width 1 --duration 10 --quiet", paced);
+    CHECK(run(args, out, sizeof out) == 0);
+    snprintf(args, sizeof args, "peaks %s --json", paced);
+    CHECK(run(args, out, sizeof out) == 0);
+    CHECK(strstr(out, "\"pace_spikes\":[") && !strstr(out, "\"pace_spikes\":[]"));
+    CHECK(strstr(out, "\"pace\":[\"V\"") != NULL);
+    CHECK(strstr(out, "\"unreadable\":[]") != NULL);
+    snprintf(args, sizeof args, "synth -o %s --lead-off 3 --duration 12 --seed 4 --noise low --quiet", paced);
+    CHECK(run(args, out, sizeof out) == 0);
+    snprintf(args, sizeof args, "peaks %s", paced);
+    CHECK(run(args, out, sizeof out) == 0);
+    CHECK(strstr(out, "# unreadable: samples") != NULL);
+    CHECK(run("synth -o x --pace quadruple", out, sizeof out) == 2);
+
     CHECK(run("peaks /nonexistent/rec", out, sizeof out) == 1);
     CHECK(run("delineate /nonexistent/rec --csv", out, sizeof out) == 1);
     CHECK(run("features /nonexistent/rec", out, sizeof out) == 1);

@@ -193,6 +193,113 @@ static void test_html(void)
     ecgx_record_free(rec);
 }
 
+/* The explanation names the output it explains, its probability beside the
+ * displayed one (and says so when they differ), the baseline (and when it
+ * already scores the class), the deletion AUC beside its random reference,
+ * the measured criteria, and the units of its charts. */
+static void test_explained_output(void)
+{
+    ecgx_report rep;
+    ecgx_record *rec;
+    float *rel, *beats, *brel;
+    build_report(&rep, &rec, &rel, &beats, &brel);
+    ecgx_report_explanation ex = rep.explanations[0];
+    ecgx_report_criterion crit[2] = {{"QRS duration", 148, "ms", ">= 120 ms: complete bundle branch block range", 1, ""},
+                                     {"PR interval", NAN, "ms", "> 200 ms: first-degree AV block", -1, ""}};
+    ex.explained_output = "the window 2.50-5.00 s";
+    ex.explained_probability = 0.91;
+    ex.baseline = "a synthetic normal ECG at 58 % amplitude, which the model scores NORM 0.3";
+    ex.relevance_unit = "% of the positive total per 10 ms";
+    ex.lead_unit = "% of positive relevance";
+    ex.has_deletion = 1;
+    ex.deletion_auc = 0.12;
+    ex.deletion_auc_random = 0.61;
+    ex.n_criteria = 2;
+    ex.criteria = crit;
+    rep.explanations = &ex;
+    rep.inline_svg = 1; /* the figures' text is then in the page */
+    char *html = NULL;
+    size_t len = 0;
+    CHECK_OK(ecgx_report_html(&rep, &html, &len));
+    if (html) {
+        CHECK(strstr(html, "Explained output: the window 2.50-5.00 s; its probability <strong>0.910</strong> = the displayed 0.910"));
+        CHECK(!strstr(html, "another number"));
+        CHECK(strstr(html, "Compared with: a synthetic normal ECG") && !strstr(html, "already scores"));
+        CHECK(strstr(html, "deletion AUC <strong>0.120</strong> against <strong>0.610</strong>") &&
+              strstr(html, "faster than chance"));
+        CHECK(strstr(html, "id=\"criteria-0\"") && strstr(html, "148 ms") && strstr(html, "not measurable"));
+        CHECK(strstr(html, "Relevance per lead (% of positive relevance)") != NULL);
+        CHECK(strstr(html, "MI, % of the positive total per 10 ms") != NULL); /* the colour bar's caption */
+    }
+    free(html);
+    /* an explanation of another number than the table shows, against a baseline that has the class */
+    ex.explained_probability = 0.176;
+    ex.baseline_scores_class = 1;
+    ex.deletion_auc = 0.7;
+    CHECK_OK(ecgx_report_html(&rep, &html, &len));
+    if (html) {
+        CHECK(strstr(html, "its probability <strong>0.176</strong> &ne; the displayed 0.910") &&
+              strstr(html, "another number than the table shows"));
+        CHECK(strstr(html, "The baseline already scores this class at or above its threshold") != NULL);
+        CHECK(strstr(html, "no better than chance") != NULL);
+    }
+    free(html);
+    free(rel);
+    free(beats);
+    free(brel);
+    ecgx_record_free(rec);
+}
+
+static void feature(ecgx_features *f, const char *name, double v)
+{
+    snprintf(f->names[f->n], ECGX_FEATURE_NAME_MAX, "%s", name);
+    f->values[f->n++] = v;
+}
+
+/* The measured criteria: cut-offs applied as documented, by hand. */
+static void test_criteria(void)
+{
+    char names[64][ECGX_FEATURE_NAME_MAX];
+    double values[64];
+    ecgx_features f = {0, names, values};
+    feature(&f, "QRS_Global", 148);
+    feature(&f, "PR_Global", NAN);
+    feature(&f, "QRS_axis_Global", -45);
+    feature(&f, "SokolowLyon_Global", 3.8);
+    feature(&f, "Cornell_Global", 2.4);
+    feature(&f, "R_amp_avl", 0.9); /* the lead suffix in any case */
+    static const char *leads[12] = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
+    for (int l = 0; l < 12; l++) {
+        char k[48];
+        int inferior = l == 1 || l == 2 || l == 5;
+        snprintf(k, sizeof k, "Q_amp_%s", leads[l]);
+        feature(&f, k, l == 3 ? -0.8 : inferior ? -0.3 : -0.05); /* aVR's deep Q does not count */
+        snprintf(k, sizeof k, "R_amp_%s", leads[l]);
+        if (l != 4) feature(&f, k, 0.8);
+        snprintf(k, sizeof k, "ST60_%s", leads[l]);
+        feature(&f, k, l == 7 ? 0.15 : l == 9 ? 0.12 : 0.0); /* V2 below its 0.2 mV cut-off, V4 above 0.1 */
+    }
+    ecgx_report_criterion c[8];
+    int n = ecgx_report_criteria(&f, "CD", ECGX_SEX_MALE, c, 8);
+    CHECK(n == 3 && !strcmp(c[0].name, "QRS duration") && c[0].met == 1 && c[0].value == 148);
+    CHECK(c[1].met == -1 && c[2].met == 1); /* PR not measurable; axis -45: left axis deviation */
+    CHECK(ecgx_report_criteria(&f, "LBBB", ECGX_SEX_MALE, c, 8) == 3); /* read as its superclass */
+    n = ecgx_report_criteria(&f, "HYP", ECGX_SEX_MALE, c, 8);
+    CHECK(n == 3 && c[0].met == 1 && c[1].met == 0 && c[2].met == 0); /* Cornell 2.4 <= 2.8 in men */
+    ecgx_report_criteria(&f, "HYP", ECGX_SEX_FEMALE, c, 8);
+    CHECK(c[1].met == 1); /* > 2.0 in women */
+    /* QRS 148 ms: the Q-wave and ST criteria are flagged as not applying (bundle branch block) */
+    n = ecgx_report_criteria(&f, "MI", ECGX_SEX_UNKNOWN, c, 8);
+    CHECK(n == 3 && !strcmp(c[0].name, "QRS duration (confounder)") && c[0].met == 1);
+    CHECK(c[1].value == 3 && c[1].met == 1 && !strcmp(c[1].detail, "II, III, aVF"));
+    CHECK_MSG(c[2].value == 1 && c[2].met == 0 && !strcmp(c[2].detail, "V4"), "ST elevation: %g (%s)", c[2].value, c[2].detail);
+    f.values[0] = 96; /* a narrow QRS: no confounder */
+    n = ecgx_report_criteria(&f, "MI", ECGX_SEX_UNKNOWN, c, 8);
+    CHECK(n == 2 && !strcmp(c[0].name, "Pathological Q waves"));
+    CHECK(ecgx_report_criteria(&f, "AFIB", ECGX_SEX_UNKNOWN, c, 8) == 0);
+    CHECK(ecgx_report_criteria(&f, "STTC", ECGX_SEX_UNKNOWN, c, 2) == 2); /* at most max */
+}
+
 static int run_cmd(const char *cmd) { int s = system(cmd); return WIFEXITED(s) ? WEXITSTATUS(s) : -1; }
 
 static void test_chromium(void)
@@ -247,6 +354,8 @@ int main(void)
     snprintf(path, sizeof path, "%s/report.html", test_tmpdir());
     report_path = path;
     RUN(test_html);
+    RUN(test_explained_output);
+    RUN(test_criteria);
     RUN(test_chromium);
     return check_finish();
 }

@@ -119,6 +119,39 @@ static void test_ig_completeness(void)
     }
 }
 
+/* IG does not depend on how its alpha steps are batched: the default (one
+ * step per thread) equals batches of 1 and of 16 up to float rounding. */
+static void test_ig_batch_independent(void)
+{
+    ecgx_model *m = make_model("resnet1d_wang", 3, 0);
+    CHECK(m != NULL);
+    if (!m) return;
+    int L = 200;
+    float *x = make_input(L);
+    ecgx_attribution *a[3] = {NULL, NULL, NULL};
+    int batches[3] = {0, 1, 16};
+    for (int k = 0; k < 3; k++) {
+        ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_IG);
+        CHECK(o.batch == 0);
+        o.target = 1;
+        o.batch = batches[k];
+        CHECK_OK(ecgx_xai_attribute(m, x, L, &o, &a[k]));
+    }
+    if (a[0] && a[1] && a[2]) {
+        double scale = max_abs(a[0]->relevance, (int64_t)12 * L), e1 = 0, e16 = 0;
+        for (int64_t i = 0; i < (int64_t)12 * L; i++) {
+            e1 = fmax(e1, fabs(a[0]->relevance[i] - a[1]->relevance[i]));
+            e16 = fmax(e16, fabs(a[0]->relevance[i] - a[2]->relevance[i]));
+        }
+        CHECK(scale > 0);
+        CHECK_MSG(e1 <= 1e-4 * scale && e16 <= 1e-4 * scale, "batch 1: %.3g, batch 16: %.3g (scale %.3g)", e1, e16,
+                  scale);
+    }
+    for (int k = 0; k < 3; k++) ecgx_attribution_free(a[k]);
+    free(x);
+    ecgx_model_free(m);
+}
+
 /* LRP-epsilon with a vanishing epsilon is gradient x input on ReLU nets. */
 static void test_lrp_epsilon_is_gxi(void)
 {
@@ -400,6 +433,7 @@ static void test_noise_tunnel_and_errors(void)
 int main(void)
 {
     RUN(test_ig_completeness);
+    RUN(test_ig_batch_independent);
     RUN(test_lrp_epsilon_is_gxi);
     RUN(test_lrp_conservation);
     RUN(test_deeplift_summation);

@@ -62,7 +62,8 @@ static void test_segments(void)
     ecgx_xai_sentences(&s, "STE", text, sizeof text);
     fprintf(stderr, "%s", text);
     char want[128];
-    snprintf(want, sizeof want, "STE: %d %% of positive relevance in the ST segments of V2-V4", (int)lround(100 * st / (st + qrs)));
+    snprintf(want, sizeof want, "STE: %d %% of positive relevance in the ST segments of all leads, %d %% in those of the top "
+             "leads V2-V4", (int)lround(100 * st / (st + qrs)), (int)lround(100 * st / (st + qrs)));
     CHECK_MSG(strstr(text, want) != NULL, "expected '%s'", want);
     CHECK(strstr(text, "anterior") != NULL);
     /* truncated output stays a string */
@@ -174,8 +175,35 @@ static void test_curves_and_randomisation(void)
     ecgx_model_free(m);
 }
 
+/* The leads named in the first sentence and in "top leads" are one list
+ * (on the old code the first named the leads of the dominant segment, the
+ * second the leads overall: here V1, V2 against V5, V6). */
+static void test_sentences_one_top_list(void)
+{
+    ecgx_xai_summary s;
+    memset(&s, 0, sizeof s);
+    s.leads = 12;
+    /* ST dominates overall through many leads' small shares; V5 and V6 carry the most relevance, in T */
+    for (int l = 0; l < 12; l++) s.seg_pos[l][ECGX_SEG_ST] = 1.0;
+    s.seg_pos[ECGX_LEAD_V1][ECGX_SEG_ST] = 2.0;
+    s.seg_pos[ECGX_LEAD_V2][ECGX_SEG_ST] = 2.0;
+    s.seg_pos[ECGX_LEAD_V5][ECGX_SEG_T] = 4.0;
+    s.seg_pos[ECGX_LEAD_V6][ECGX_SEG_T] = 4.0;
+    for (int l = 0; l < 12; l++) {
+        for (int g = 0; g < ECGX_N_SEGMENTS; g++) s.lead_pos[l] += s.seg_pos[l][g];
+        s.pos_total += s.lead_pos[l];
+    }
+    char text[2048];
+    ecgx_xai_sentences(&s, "X", text, sizeof text);
+    fprintf(stderr, "%s", text);
+    CHECK_MSG(strstr(text, "X: top leads V5 (") && strstr(text, "), V6 ("), "top leads: %s", text);
+    CHECK_MSG(strstr(text, "in those of the top leads V5 and V6."), "first sentence names other leads: %s", text);
+    CHECK(!strstr(text, "of V1 and V2"));
+}
+
 int main(void)
 {
+    RUN(test_sentences_one_top_list);
     RUN(test_segments);
     RUN(test_spearman_localisation);
     RUN(test_curves_and_randomisation);

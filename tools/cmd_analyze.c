@@ -3,6 +3,7 @@
  * relevance, and relevance against predicted probability; CSV and JSON, and
  * sentences a cardiologist reads. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "nn_regression.h"
 #include "xai_cli.h"
 
@@ -21,7 +22,9 @@ static void help(FILE *out)
     fprintf(out, "usage: ecgx analyze --model M --data DIR[,DIR...] --split S [--method M] [options]\n"
                  "                    [--limit N] [-o DIR] [--json]\n\n"
                  "Explain every record of a split for each class it is labelled with (its true\n"
-                 "labels, in the model's classes), and aggregate per class: the mean share of\n"
+                 "labels, in the model's classes) -- in each record the window that gave the\n"
+                 "class's displayed (maximum) probability, or with --whole one pass over the whole\n"
+                 "record -- and aggregate per class: the mean share of\n"
                  "positive relevance by lead, by segment (P, PR, QRS, ST, T, TP) and by lead and\n"
                  "segment, the average-beat relevance (aligned on R peaks, -250..+450 ms), and\n"
                  "per record the predicted probability against the relevance. Prints sentences\n"
@@ -99,6 +102,8 @@ int cmd_analyze(int argc, char **argv)
     const char *labels = NULL;
     int json = 0, limit = 0, r, err = 0;
     ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_IG);
+    o.baseline = XAI_CLI_BASELINE_UNSET; /* the model's default unless --baseline */
+    int whole = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             help(stdout);
@@ -119,6 +124,7 @@ int cmd_analyze(int argc, char **argv)
             continue;
         }
         if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--whole")) whole = 1;
         else return cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
     }
     if (!model_path || !data || !split) return cli_usage_error(cmd, "--model, --data and --split are required");
@@ -128,6 +134,7 @@ int cmd_analyze(int argc, char **argv)
         return cli_usage_error(cmd, "--layer: the aggregation needs relevance on the input (CAMs map back to it)");
     ecgx_model *m = NULL;
     if (ecgx_model_load(model_path, &m) < 0) return cli_fail(cmd);
+    xai_cli_resolve_baseline(m, &o);
     int K = ecgx_model_n_classes(m), C = ecgx_model_in_channels(m);
     if (C != 12) {
         ecgx_model_free(m);
@@ -165,8 +172,8 @@ int cmd_analyze(int argc, char **argv)
         code = cli_fail(cmd);
         goto out0;
     }
-    char **ids = NULL;
-    int n_ids = 0, failed = 0;
+    char **ids = NULL, base_line[1024] = "";
+    int n_ids = 0, failed = 0, *base_scores = calloc((size_t)K, sizeof(int));
     float *y = malloc(sizeof(float) * K), *beat = malloc(sizeof(float) * 12 * (before + after));
     ecgx_progress pg;
     ecgx_progress_begin(&pg, "analyze", n, 0);
@@ -187,8 +194,10 @@ int cmd_analyze(int argc, char **argv)
             oo.target = c;
             xai_explained e;
             ecgx_record *copy = ecgx_record_clone(rec);
-            if (!copy || xai_cli_explain(m, info.path, copy, &oo, &e) < 0) {
+            if (!copy || cli_record_check(cmd, copy, CLI_USE_EXPLAIN, ecgx_model_in_channels(m), NULL) < 0 ||
+                xai_cli_explain(m, info.path, copy, &oo, whole, &e) < 0) {
                 fprintf(stderr, "ecgx %s: %s (skipped)\n", cmd, cli_file_message(info.path, ecgx_last_error(), mb, sizeof mb));
+                ecgx_record_free(copy); /* still ours when the check or the explanation failed */
                 failed++;
                 continue;
             }
@@ -200,6 +209,9 @@ int cmd_analyze(int argc, char **argv)
                 free(rp);
             }
             ecgx_xai_dataset_stats_add(&st, c, e.probs[c], &e.sum, bp);
+            /* the baseline's own probabilities (the first record's: the normal baseline is the same for all) */
+            if (!base_line[0]) xai_cli_baseline_line(m, &e, base_line, sizeof base_line);
+            if (ecgx_xai_method_uses_baseline(e.a->method) && e.baseline_probs[c] >= e.thr[c]) base_scores[c]++;
             char **ni = realloc(ids, sizeof(char *) * (n_ids + 1));
             if (ni) {
                 ids = ni;
@@ -219,6 +231,10 @@ int cmd_analyze(int argc, char **argv)
     cJSON_AddStringToObject(j, "method", ecgx_xai_method_name(o.method));
     cJSON_AddNumberToObject(j, "records", n);
     cJSON_AddNumberToObject(j, "skipped", failed);
+    cJSON_AddStringToObject(j, "baseline", base_line);
+    cJSON_AddStringToObject(j, "explained_output", whole ? "one pass over the whole record"
+                                                        : "the window that gave each record's displayed (maximum) "
+                                                          "probability of the class");
     cJSON *jc = cJSON_AddArrayToObject(j, "classes");
     char cb[128], text[4096];
     for (int c = 0; c < K; c++) {
@@ -229,8 +245,12 @@ int cmd_analyze(int argc, char **argv)
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "class", cb);
         cJSON_AddNumberToObject(x, "records", st.count[c]);
-        cJSON *lf = cJSON_AddObjectToObject(x, "lead_positive_fraction");
-        for (int l = 0; l < 12; l++) cJSON_AddNumberToObject(lf, ecgx_lead_std_name(l), s.lead_pos[l]);
+        if (s.time_only) cJSON_AddNullToObject(x, "lead_positive_fraction"); /* a time-only map: no lead dimension */
+        else {
+            cJSON *lf = cJSON_AddObjectToObject(x, "lead_positive_fraction");
+            for (int l = 0; l < 12; l++) cJSON_AddNumberToObject(lf, ecgx_lead_std_name(l), s.lead_pos[l]);
+        }
+        cJSON_AddBoolToObject(x, "time_only", s.time_only);
         cJSON *sf = cJSON_AddObjectToObject(x, "segment_positive_fraction");
         for (int g = 0; g < ECGX_N_SEGMENTS; g++)
             cJSON_AddNumberToObject(sf, ecgx_segment_name(g), st.count[c] ? st.seg_frac[(size_t)c * ECGX_N_SEGMENTS + g] / st.count[c] : 0);
@@ -247,6 +267,7 @@ int cmd_analyze(int argc, char **argv)
         if (np > 2 && vx > 0 && vy > 0) cJSON_AddNumberToObject(x, "corr_probability_positive_relevance", cov / sqrt(vx * vy));
         else cJSON_AddNullToObject(x, "corr_probability_positive_relevance");
         cJSON_AddStringToObject(x, "sentences", st.count[c] ? text : "");
+        cJSON_AddNumberToObject(x, "records_baseline_scores_class", base_scores ? base_scores[c] : 0);
         cJSON_AddItemToArray(jc, x);
     }
     if (outdir) {
@@ -260,21 +281,38 @@ int cmd_analyze(int argc, char **argv)
     } else if (code == EXIT_OK) {
         printf("%s on %s (%s): %d records, method %s%s\n\n", model_path, data, split, n, ecgx_xai_method_name(o.method),
                failed ? " (some skipped, see above)" : "");
+        printf("explained: %s\n", whole ? "one pass over each whole record"
+                                          : "in each record, the window that gave the class's displayed (maximum) "
+                                            "probability");
+        if (base_line[0]) printf("baseline %s\n", base_line);
+        printf("\n");
         for (int c = 0; c < K; c++) {
             if (!st.count[c]) continue;
             ecgx_xai_summary s;
             ecgx_xai_dataset_stats_summary(&st, c, &s);
             ecgx_xai_sentences(&s, ecgx_xai_class_name(m, c, cb, sizeof cb), text, sizeof text);
-            printf("%s (%d records)\n%s\n", cb, st.count[c], text);
+            printf("%s (%d records)\n%s", cb, st.count[c], text);
+            if (base_scores && base_scores[c])
+                printf("%s: the baseline already scores the class at or above threshold on %d of these records\n", cb,
+                       base_scores[c]);
+            printf("\n");
         }
-        printf("mean %% of positive relevance by lead\n%-6s", "class");
+        /* whole class names, however long (they were cut to 6 characters) */
+        int w = 5;
+        for (int c = 0; c < K; c++)
+            if (st.count[c] && (int)strlen(ecgx_xai_class_name(m, c, cb, sizeof cb)) > w) w = (int)strlen(cb);
+        printf("mean %% of positive relevance by lead\n%-*s", w, "class");
         for (int l = 0; l < 12; l++) printf(" %5s", ecgx_lead_std_name(l));
         printf("\n");
         for (int c = 0; c < K; c++) {
             if (!st.count[c]) continue;
-            printf("%-6.6s", ecgx_xai_class_name(m, c, cb, sizeof cb));
-            for (int l = 0; l < 12; l++) printf(" %5.1f", 100 * st.lead_frac[(size_t)c * 12 + l] / st.count[c]);
-            printf("\n");
+            printf("%-*s", w, ecgx_xai_class_name(m, c, cb, sizeof cb));
+            /* a time-only map (CAM) has no lead dimension: its "shares" would be 1/12 each by construction */
+            if (st.time_only[c]) printf("  no lead information: %s gives a time-only map\n", ecgx_xai_method_name(o.method));
+            else {
+                for (int l = 0; l < 12; l++) printf(" %5.1f", 100 * st.lead_frac[(size_t)c * 12 + l] / st.count[c]);
+                printf("\n");
+            }
         }
     }
     cJSON_Delete(j);
@@ -282,6 +320,7 @@ int cmd_analyze(int argc, char **argv)
     free(ids);
     free(y);
     free(beat);
+    free(base_scores);
     ecgx_xai_dataset_stats_free(&st);
 out0:
     free(idx);

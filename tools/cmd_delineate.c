@@ -1,5 +1,6 @@
 /* ecgx delineate: P, QRS and T onset/peak/offset per beat and lead. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "ecgx/delineate.h"
 #include "ecgx/io.h"
 
@@ -65,7 +66,7 @@ int cmd_delineate(int argc, char **argv)
     ecgx_record *rec;
     if (ecgx_record_read_ex(path, fs, &rec, NULL) < 0) return cli_fail("delineate");
     ecgx_fiducials *f;
-    if (ecgx_delineate(rec, NULL, 0, &f) < 0) {
+    if (cli_record_check("delineate", rec, CLI_USE_VIEW, 0, NULL) < 0 || ecgx_delineate(rec, NULL, 0, &f) < 0) {
         cli_fail_file("delineate", path);
         ecgx_record_free(rec);
         return EXIT_BAD_INPUT;

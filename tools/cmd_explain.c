@@ -1,6 +1,7 @@
 /* ecgx explain: relevance of one record for one class of a model, with a
  * clinical summary (per lead, per wave and segment, in words). */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "xai_cli.h"
 
 #include "ecgx/io.h"
@@ -17,11 +18,15 @@ static void help(FILE *out)
                  "                    [--csv|--json] [-o FILE]\n\n"
                  "Explain the model's output for one class on one record. The record gets the\n"
                  "model's preprocessing (band-pass 0.5-40 Hz, resampling to the model's rate,\n"
-                 "z-score per lead) over its whole length; the relevance is computed there and\n"
-                 "the CSV brings it back to the record's own rate (one row per sample of the\n"
-                 "record, one column per lead, a header row of lead names). A summary follows by\n"
-                 "default: where the positive relevance lies, by lead, anatomical region, wave\n"
-                 "and segment (fiducials from the dsp delineator).\n\n"
+                 "z-score per lead) over its whole length. The output explained is the one\n"
+                 "ecgx predict displays: the model's windows are scored and the window that\n"
+                 "gave the target's maximum probability is explained (its relevance placed in\n"
+                 "the record's time, zero outside it); --whole explains one pass over the whole\n"
+                 "record instead. The summary names the output explained and the baseline's own\n"
+                 "probabilities. The CSV brings the relevance back to the record's own rate (one\n"
+                 "row per sample of the record, one column per lead, a header row of lead\n"
+                 "names). A summary follows by default: where the positive relevance lies, by\n"
+                 "lead, anatomical region, wave and segment (fiducials from the dsp delineator).\n\n"
                  "  --model M         model file (safetensors)\n");
     xai_cli_option_help(out);
     fprintf(out, "  --csv             relevance as CSV (to stdout, or to -o FILE with the summary on stdout)\n"
@@ -85,10 +90,32 @@ static cJSON *to_json(const ecgx_model *m, const char *model_path, const xai_exp
     cJSON_AddStringToObject(j, "method", ecgx_xai_method_name(o->method));
     if (o->nt_samples > 0) cJSON_AddNumberToObject(j, "noise_tunnel_samples", o->nt_samples);
     if (o->method == ECGX_XAI_LRP) cJSON_AddStringToObject(j, "lrp_rule", ecgx_lrp_rule_name(o->lrp_rule));
-    cJSON_AddStringToObject(j, "baseline", ecgx_xai_baseline_name(o->baseline));
+    cJSON_AddStringToObject(j, "baseline", ecgx_xai_baseline_name(a->baseline));
     cJSON_AddStringToObject(j, "target", ecgx_xai_class_name(m, a->target, cb, sizeof cb));
     cJSON_AddNumberToObject(j, "target_index", a->target);
+    /* the displayed probability (as ecgx predict) and the one of the output explained */
     cJSON_AddNumberToObject(j, "probability", e->probs[a->target]);
+    cJSON_AddNumberToObject(j, "probability_explained", e->p_explained);
+    cJSON_AddNumberToObject(j, "probability_whole_record", e->probs_whole[a->target]);
+    cJSON *xo = cJSON_AddObjectToObject(j, "explained_output");
+    cJSON_AddStringToObject(xo, "kind", a->window_length > 0 ? "window" : "whole_record");
+    cJSON_AddStringToObject(xo, "aggregation", "max over windows");
+    cJSON_AddNumberToObject(xo, "n_windows", a->window_length > 0 ? a->n_windows : 1);
+    cJSON_AddNumberToObject(xo, "window_start_s", a->window_length > 0 ? a->window_start / e->fs : 0);
+    cJSON_AddNumberToObject(xo, "window_end_s", (a->window_length > 0 ? a->window_start + a->window_length : e->L) / e->fs);
+    char line[512];
+    xai_cli_explained_output(e, cb, line, sizeof line);
+    cJSON_AddStringToObject(xo, "text", line);
+    if (ecgx_xai_method_uses_baseline(a->method)) {
+        cJSON *bo = cJSON_AddObjectToObject(j, "baseline_probabilities");
+        int K = ecgx_model_n_classes(m);
+        char cb2[128];
+        for (int k = 0; k < K; k++) cJSON_AddNumberToObject(bo, ecgx_xai_class_name(m, k, cb2, sizeof cb2), e->baseline_probs[k]);
+        if (a->baseline == ECGX_BASELINE_NORMAL) cJSON_AddNumberToObject(j, "baseline_scale", a->baseline_param);
+        cJSON_AddBoolToObject(j, "baseline_scores_target", e->baseline_probs[a->target] >= e->thr[a->target]);
+        cJSON_AddNumberToObject(j, "threshold", e->thr[a->target]);
+        cJSON_AddStringToObject(j, "thresholds_from", e->thr_from_model ? "model" : "default 0.5");
+    }
     cJSON_AddStringToObject(j, "layer", a->layer);
     cJSON_AddNumberToObject(j, "fs", e->fs);
     cJSON_AddNumberToObject(j, "channels", a->channels);
@@ -140,14 +167,20 @@ static void print_summary(FILE *f, const ecgx_model *m, const char *model_path, 
     fprintf(f, "model    %s (%s)\n", model_path, ecgx_model_arch(m));
     fprintf(f, "method   %s", ecgx_xai_method_name(o->method));
     if (o->method == ECGX_XAI_IG) fprintf(f, ", %d steps (%s), baseline %s", a->steps,
-                                          o->quadrature ? "Gauss-Legendre" : "trapezoid", ecgx_xai_baseline_name(o->baseline));
-    if (o->method == ECGX_XAI_DEEPLIFT || o->method == ECGX_XAI_OCCLUSION) fprintf(f, ", baseline %s", ecgx_xai_baseline_name(o->baseline));
+                                          o->quadrature ? "Gauss-Legendre" : "trapezoid", ecgx_xai_baseline_name(a->baseline));
+    if (o->method == ECGX_XAI_DEEPLIFT || o->method == ECGX_XAI_OCCLUSION) fprintf(f, ", baseline %s", ecgx_xai_baseline_name(a->baseline));
     if (o->method == ECGX_XAI_LRP) fprintf(f, ", rule %s", ecgx_lrp_rule_name(o->lrp_rule));
     if (o->nt_samples > 0 || o->method == ECGX_XAI_SMOOTHGRAD) fprintf(f, ", noise tunnel of %d samples", a->steps);
     if (a->layer[0]) fprintf(f, ", layer %s", a->layer);
     fprintf(f, " (%.3f s)\n", e->seconds);
-    fprintf(f, "target   %s (class %d): probability %.3f, logit %.4f\n", ecgx_xai_class_name(m, a->target, cb, sizeof cb),
-            a->target, e->probs[a->target], a->logit);
+    char line[512];
+    ecgx_xai_class_name(m, a->target, cb, sizeof cb);
+    fprintf(f, "target   %s (class %d): displayed probability %.3f; explained logit %.4f\n", cb, a->target,
+            e->probs[a->target], a->logit);
+    xai_cli_explained_output(e, cb, line, sizeof line);
+    fprintf(f, "explains %s\n", line);
+    xai_cli_baseline_line(m, e, line, sizeof line);
+    if (line[0]) fprintf(f, "baseline %s\n", line);
     fprintf(f, "check    sum of relevance %.4g", a->sum);
     if (isfinite(a->completeness_gap))
         fprintf(f, "; f(x) - f(baseline) = %.4g; completeness gap %.2f %%", a->logit - a->logit_baseline, 100 * a->completeness_gap);
@@ -174,9 +207,10 @@ static void print_summary(FILE *f, const ecgx_model *m, const char *model_path, 
 int cmd_explain(int argc, char **argv)
 {
     const char *cmd = "explain", *model_path = NULL, *rec_path = NULL, *out_path = NULL, *target = NULL, *v;
-    int csv = 0, json = 0, r, err = 0;
+    int csv = 0, json = 0, whole = 0, r, err = 0;
     double csv_fs = 0;
     ecgx_xai_options o = ecgx_xai_options_default(ECGX_XAI_IG);
+    o.baseline = XAI_CLI_BASELINE_UNSET; /* the model's default unless --baseline */
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             help(stdout);
@@ -199,6 +233,7 @@ int cmd_explain(int argc, char **argv)
             continue;
         }
         if (!strcmp(argv[i], "--csv")) csv = 1;
+        else if (!strcmp(argv[i], "--whole")) whole = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
         else if (rec_path) return cli_usage_error(cmd, "one record at a time ('%s' and '%s')", rec_path, argv[i]);
@@ -210,15 +245,17 @@ int cmd_explain(int argc, char **argv)
     if (csv && json) return cli_usage_error(cmd, "--csv and --json exclude each other");
     ecgx_model *m = NULL;
     if (ecgx_model_load(model_path, &m) < 0) return cli_fail(cmd);
+    xai_cli_resolve_baseline(m, &o);
     if (xai_cli_target(m, target, &o.target) < 0) {
         ecgx_model_free(m);
         return cli_fail(cmd);
     }
     ecgx_record *rec = NULL;
     int rc = csv_fs > 0 ? ecgx_record_read_ex(rec_path, csv_fs, &rec, NULL) : ecgx_record_read(rec_path, &rec);
+    if (rc >= 0) rc = cli_record_check(cmd, rec, CLI_USE_EXPLAIN, ecgx_model_in_channels(m), NULL);
     xai_explained e;
     memset(&e, 0, sizeof e);
-    if (rc >= 0) rc = xai_cli_explain(m, rec_path, rec, &o, &e);
+    if (rc >= 0) rc = xai_cli_explain(m, rec_path, rec, &o, whole, &e);
     if (rc < 0) {
         if (!e.rec) ecgx_record_free(rec);
         cli_fail_file(cmd, rec_path);

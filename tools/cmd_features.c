@@ -1,6 +1,7 @@
 /* ecgx features: the measurements of one record or every record under a
  * directory, one row each, computed in parallel over records. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "ecgx/io.h"
 #include "ecgx/measure.h"
 #include "ecgx/outfile.h"
@@ -153,7 +154,8 @@ int cmd_features(int argc, char **argv)
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < recs.n; i++) {
         ecgx_record *rec = NULL;
-        if (ecgx_record_read_ex(recs.v[i], fs, &rec, NULL) < 0 || ecgx_measure_record(rec, &feat[i], NULL) < 0) {
+        if (ecgx_record_read_ex(recs.v[i], fs, &rec, NULL) < 0 || cli_record_check("features", rec, CLI_USE_MEASURE, 0, NULL) < 0 ||
+            ecgx_measure_record(rec, &feat[i], NULL) < 0) {
             errors[i] = strdup(ecgx_last_error());
             feat[i] = NULL;
         }

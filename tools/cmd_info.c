@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "core/strutil.h"
 #include "ecgx/io.h"
+#include "ecgx/record_check.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -11,7 +12,8 @@ static void help(FILE *out)
 {
     fprintf(out, "usage: ecgx info RECORD [--json] [--fs HZ]\n\n"
                  "Describe a record: sampling rate, leads (names, units), samples, duration,\n"
-                 "signal format, age/sex/labels where the header gives them, and warnings\n"
+                 "signal format, age/sex/labels where the header gives them, samples that are\n"
+                 "not numbers and flat leads (the checks every command makes), and warnings\n"
                  "(e.g. checksum mismatches).\n\n"
                  "  RECORD     WFDB record (\"rec\" or \"rec.hea\"; Challenge .mat records too)\n"
                  "             or a CSV file (\"rec.csv\", which needs --fs)\n"
@@ -25,7 +27,7 @@ static const char *sex_name(ecgx_sex s)
     return s == ECGX_SEX_MALE ? "male" : s == ECGX_SEX_FEMALE ? "female" : "unknown";
 }
 
-static void print_json(const ecgx_record *rec, const ecgx_read_info *info)
+static void print_json(const ecgx_record *rec, const ecgx_read_info *info, const ecgx_record_check_report *ck)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "record", rec->name);
@@ -44,6 +46,8 @@ static void print_json(const ecgx_record *rec, const ecgx_read_info *info)
         const char *std = ecgx_lead_std_name(rec->leads[i].std_index);
         if (std) cJSON_AddStringToObject(l, "standard", std);
         else cJSON_AddNullToObject(l, "standard");
+        cJSON_AddNumberToObject(l, "invalid_samples", (double)ck->invalid[i]);
+        cJSON_AddBoolToObject(l, "flat", ck->flat[i]);
         cJSON_AddItemToArray(leads, l);
     }
     if (rec->age >= 0) cJSON_AddNumberToObject(o, "age", rec->age);
@@ -51,19 +55,26 @@ static void print_json(const ecgx_record *rec, const ecgx_read_info *info)
     cJSON_AddStringToObject(o, "sex", sex_name(rec->sex));
     cJSON *labels = cJSON_AddArrayToObject(o, "labels");
     for (int i = 0; i < rec->n_labels; i++) cJSON_AddItemToArray(labels, cJSON_CreateString(rec->labels[i]));
-    cJSON_AddNumberToObject(o, "invalid_samples", (double)info->n_invalid);
+    /* NaN or infinite samples however they came (WFDB's invalid-sample code, a
+     * CSV's "nan" or empty field), and leads without signal */
+    cJSON_AddNumberToObject(o, "invalid_samples", (double)ck->n_invalid);
+    cJSON *flat = cJSON_AddArrayToObject(o, "flat_leads");
+    for (int i = 0; i < rec->n_leads; i++)
+        if (ck->flat[i]) cJSON_AddItemToArray(flat, cJSON_CreateString(rec->leads[i].name));
+    cJSON_AddBoolToObject(o, "units_mv", ck->n_not_mv == 0);
     if (info->base_time[0]) cJSON_AddStringToObject(o, "base_time", info->base_time);
     if (info->base_date[0]) cJSON_AddStringToObject(o, "base_date", info->base_date);
     cJSON_AddNumberToObject(o, "checksum_mismatches", info->checksum_mismatches);
     cJSON *warn = cJSON_AddArrayToObject(o, "warnings");
     if (info->warning[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(info->warning));
+    if (ck->warning[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(ck->warning));
     char *s = cJSON_Print(o);
     if (s) puts(s);
     free(s);
     cJSON_Delete(o);
 }
 
-static void print_text(const ecgx_record *rec, const ecgx_read_info *info)
+static void print_text(const ecgx_record *rec, const ecgx_read_info *info, const ecgx_record_check_report *ck)
 {
     printf("record    %s\n", rec->name);
     if (strcmp(info->format, "csv") == 0) printf("format    csv\n");
@@ -82,7 +93,14 @@ static void print_text(const ecgx_record *rec, const ecgx_read_info *info)
         printf("\n");
     }
     if (info->base_time[0] || info->base_date[0]) printf("start     %s %s\n", info->base_time, info->base_date);
-    if (info->n_invalid) printf("invalid   %lld samples (read as NaN)\n", (long long)info->n_invalid);
+    if (ck->n_invalid) printf("invalid   %lld samples are not numbers (NaN or infinite)\n", (long long)ck->n_invalid);
+    if (ck->n_flat) {
+        printf("flat     ");
+        for (int i = 0, k = 0; i < rec->n_leads; i++)
+            if (ck->flat[i]) printf("%s %s", k++ ? "," : "", rec->leads[i].name);
+        printf("\n");
+    }
+    if (ck->n_not_mv) printf("units     amplitudes in '%s', not mV\n", ck->unit);
     if (info->warning[0]) printf("warning   %s\n", info->warning);
 }
 
@@ -111,8 +129,10 @@ int cmd_info(int argc, char **argv)
     ecgx_record *rec;
     ecgx_read_info info;
     if (ecgx_record_read_ex(path, fs, &rec, &info) < 0) return cli_fail("info");
-    if (json) print_json(rec, &info);
-    else print_text(rec, &info);
+    ecgx_record_check_report ck;
+    ecgx_record_check(rec, NULL, &ck); /* measure only: info describes, it refuses nothing */
+    if (json) print_json(rec, &info, &ck);
+    else print_text(rec, &info, &ck);
     ecgx_record_free(rec);
     return EXIT_OK;
 }

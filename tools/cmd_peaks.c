@@ -1,5 +1,6 @@
 /* ecgx peaks: QRS detection (R peaks and RR intervals) of a record. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "ecgx/io.h"
 #include "ecgx/qrs.h"
 
@@ -11,7 +12,10 @@ static void help(FILE *out)
 {
     fprintf(out, "usage: ecgx peaks RECORD [--lead NAME] [--json] [--fs HZ]\n\n"
                  "Detect QRS complexes: R-peak sample indices (at the record's rate), times\n"
-                 "and RR intervals. By default all leads are fused; --lead uses one.\n\n"
+                 "and RR intervals. By default all leads are fused; --lead uses one. Also\n"
+                 "lists pacemaker spikes (records at 250 Hz or more), marks each beat that a\n"
+                 "spike precedes (pace: A atrial, V ventricular, AV both) and the unreadable\n"
+                 "stretches (every lead flat or saturated), where no beats are reported.\n\n"
                  "  --lead NAME  detect on this lead only (name as in the record, e.g. MLII)\n"
                  "  --json       machine-readable output\n"
                  "  --fs HZ      sampling rate of a CSV record\n\n"
@@ -39,6 +43,10 @@ int cmd_peaks(int argc, char **argv)
     if (!path) return cli_usage_error("peaks", "which record?");
     ecgx_record *rec;
     if (ecgx_record_read_ex(path, fs, &rec, NULL) < 0) return cli_fail("peaks");
+    if (cli_record_check("peaks", rec, CLI_USE_VIEW, 0, NULL) < 0) {
+        ecgx_record_free(rec);
+        return cli_fail("peaks");
+    }
     int lead = -1;
     if (lead_name) {
         lead = ecgx_record_find_lead(rec, lead_name);
@@ -48,13 +56,14 @@ int cmd_peaks(int argc, char **argv)
             return EXIT_BAD_INPUT;
         }
     }
-    int64_t *pk = NULL;
-    int np = 0;
-    if (ecgx_qrs_detect(rec, lead, &pk, &np) < 0) {
+    ecgx_qrs_result *res = NULL;
+    if (ecgx_qrs_analyze(rec, lead, &res) < 0) {
         cli_fail_file("peaks", path);
         ecgx_record_free(rec);
         return EXIT_BAD_INPUT;
     }
+    const int64_t *pk = res->r;
+    int np = res->n_beats;
     double *rr = malloc(sizeof *rr * (size_t)(np > 1 ? np : 1));
     int nrr = rr ? ecgx_rr_series(pk, np, rec->fs, rr) : 0;
     double mean = 0;
@@ -70,8 +79,22 @@ int cmd_peaks(int argc, char **argv)
         else cJSON_AddNullToObject(o, "hr_bpm");
         cJSON *a = cJSON_AddArrayToObject(o, "peaks");
         for (int i = 0; i < np; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)pk[i]));
+        cJSON *pc = cJSON_AddArrayToObject(o, "pace");
+        for (int i = 0; i < np; i++) {
+            char t[2] = {res->pace[i], 0};
+            cJSON_AddItemToArray(pc, res->pace[i] ? cJSON_CreateString(t) : cJSON_CreateNull());
+        }
         cJSON *b = cJSON_AddArrayToObject(o, "rr_ms");
         for (int i = 0; i < nrr; i++) cJSON_AddItemToArray(b, cJSON_CreateNumber(rr[i]));
+        cJSON *sp = cJSON_AddArrayToObject(o, "pace_spikes");
+        for (int i = 0; i < res->n_spikes; i++) cJSON_AddItemToArray(sp, cJSON_CreateNumber((double)res->spikes[i]));
+        cJSON *u = cJSON_AddArrayToObject(o, "unreadable");
+        for (int i = 0; i < res->n_unreadable; i++) {
+            cJSON *iv = cJSON_CreateArray();
+            cJSON_AddItemToArray(iv, cJSON_CreateNumber((double)res->bad_start[i]));
+            cJSON_AddItemToArray(iv, cJSON_CreateNumber((double)res->bad_end[i]));
+            cJSON_AddItemToArray(u, iv);
+        }
         char *s = cJSON_PrintUnformatted(o);
         if (s) puts(s);
         free(s);
@@ -79,15 +102,19 @@ int cmd_peaks(int argc, char **argv)
     } else {
         printf("# %s: %d beats (%s)", rec->name, np, lead >= 0 ? rec->leads[lead].name : "all leads");
         if (nrr) printf(", mean HR %.1f bpm", 60000.0 / mean);
-        printf("\n# sample\ttime_s\trr_ms\n");
+        if (res->n_spikes) printf(", %d pacemaker spikes", res->n_spikes);
+        for (int i = 0; i < res->n_unreadable; i++)
+            printf("\n# unreadable: samples %lld-%lld (%.2f-%.2f s)", (long long)res->bad_start[i],
+                   (long long)res->bad_end[i], (double)res->bad_start[i] / rec->fs, (double)res->bad_end[i] / rec->fs);
+        printf("\n# sample\ttime_s\trr_ms\tpace\n");
         for (int i = 0; i < np; i++) {
             printf("%lld\t%.3f\t", (long long)pk[i], (double)pk[i] / rec->fs);
             if (i > 0) printf("%.1f", rr[i - 1]);
-            printf("\n");
+            printf("\t%s\n", res->pace[i] == 'A' ? "A" : res->pace[i] == 'V' ? "V" : res->pace[i] == 'D' ? "AV" : "");
         }
     }
     free(rr);
-    free(pk);
+    ecgx_qrs_result_free(res);
     ecgx_record_free(rec);
     return EXIT_OK;
 }

@@ -6,6 +6,7 @@
  * same windows (see nn_regression.h). A class whose probability reaches the
  * model's stored threshold (ecgx_model_thresholds) is marked positive. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "ecgx/nn.h"
 #include "ecgx/io.h"
 #include "nn_model_meta.h"
@@ -91,6 +92,7 @@ int cmd_predict(int argc, char **argv)
         ecgx_record *rec = NULL;
         char note[256];
         if (ecgx_record_read_ex(recs[r], csv_fs, &rec, NULL) < 0 ||
+            cli_record_check("predict", rec, CLI_USE_MODEL, ecgx_model_in_channels(m), NULL) < 0 ||
             ecgx_model_prepare_record(m, rec, ECGX_PREPARE_STRICT, &x, &n, NULL, note, sizeof note) < 0) {
             cli_fail_file("predict", recs[r]);
             ecgx_record_free(rec);

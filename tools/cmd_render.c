@@ -1,6 +1,7 @@
 /* ecgx render — draw a record on ECG paper (PNG or SVG), optionally with an
  * explanation's relevance overlaid. */
 #include "cli.h"
+#include "record_check_cli.h"
 #include "ecgx/io.h"
 #include "ecgx/measure.h"
 #include "ecgx/render.h"
@@ -117,7 +118,13 @@ int cmd_render(int argc, char **argv)
     if (strlen(out) > 4 && strcmp(out + strlen(out) - 4, ".svg") == 0) fmt = ECGX_RENDER_SVG;
     else if (strlen(out) > 4 && strcmp(out + strlen(out) - 4, ".png") == 0) fmt = ECGX_RENDER_PNG;
     else return cli_usage_error("render", "%s: the output must end in .png or .svg", out);
-    if (ecgx_record_read_ex(in, fs, &rec, NULL)) { rc = cli_fail("render"); goto done; }
+    ecgx_record_check_report ck;
+    if (ecgx_record_read_ex(in, fs, &rec, NULL) || cli_record_check("render", rec, CLI_USE_VIEW, 0, &ck)) { rc = cli_fail("render"); goto done; }
+    char unit_note[160]; /* the paper's grid is in mm/mV: say so on the figure when the signal is not in mV */
+    if (ck.n_not_mv && !o.header.note) {
+        snprintf(unit_note, sizeof unit_note, "amplitudes in '%s', not mV: %g mm per %s", ck.unit, o.gain_mm_mv, ck.unit);
+        o.header.note = unit_note;
+    }
     if (!layout && !ecgx_render_has_standard12(rec)) {
         o.layout = ECGX_LAYOUT_12X1; /* not a 12-lead record: one row per lead it has */
         fprintf(stderr, "ecgx render: %s: not a standard 12-lead record, drawing its %d leads one per row\n", in,

@@ -38,6 +38,20 @@ static void help(FILE *out)
             "  --noise LEVEL        none, low, medium, high (baseline wander, muscle, powerline)\n"
             "  --snr DB             scale the noise to this signal-to-noise ratio\n"
             "  --powerline HZ       50 (default) or 60\n"
+            "  --em MV              electrode-motion artefact (RMS per lead)\n"
+            "  --nst-snr DB         scale the noise to this SNR as the MIT-BIH noise stress test\n"
+            "                       defines it ((QRS peak-to-peak)^2 / 8 over the noise power)\n"
+            "  --lead-off S         seconds of lead-off (flat) segments; --saturation S: of\n"
+            "                       amplifier saturation (some or all leads)\n"
+            "  --pace MODE          atrial, ventricular or dual-chamber pacing\n"
+            "  --spike-width MS     pacing pulse width, 0.1-2 ms (default 0.5; with --vary drawn)\n"
+            "  --spike-amp MV       pacing pulse amplitude, 2-20 mV before the front end (default 5)\n"
+            "  --frontend-hz HZ     the front end's low-pass that smears the spikes (default 0.4 fs)\n"
+            "  --fusion F, --pseudo-fusion F, --capture-fail F\n"
+            "                       fractions of paced beats that are fusion beats, pseudo-fusion\n"
+            "                       beats, spikes that fail to capture\n"
+            "  --pvc-pattern P      with pvc: isolated (default), bigeminy, trigeminy, runs\n"
+            "  --aberrant F         fraction of premature beats conducted with aberration\n"
             "  --vary / --no-vary   draw unset parameters and morphology in their ranges\n"
             "                       (default: off for one record, on with --n)\n"
             "  --per-lead           also write per-lead annotation files (.i .ii ... .v6)\n"
@@ -136,7 +150,8 @@ int cmd_synth(int argc, char **argv)
     const char *out = NULL, *cond = NULL, *leads = NULL, *std_leads = NULL, *noise = NULL, *v;
     ecgx_synth_options o = ecgx_synth_options_default();
     int n = 0, json = 0, per_lead = 0, quiet = 0, vary = -1, err = 0;
-    double seed = -1, snr = NAN, hrv = NAN;
+    double seed = -1, snr = NAN, hrv = NAN, nst = NAN, spike_ms = 0;
+    const char *pace = NULL, *pattern = NULL;
     for (int i = 1; i < argc; i++) {
         int r = 0;
         const char *a = argv[i];
@@ -166,6 +181,19 @@ int cmd_synth(int argc, char **argv)
         if ((r = cli_opt_double("synth", argc, argv, &i, "--st-level", &o.st_level, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--snr", &snr, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         if ((r = cli_opt_double("synth", argc, argv, &i, "--powerline", &o.pl_freq, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt("synth", argc, argv, &i, "--pace", &v))) { if (r < 0) return EXIT_USAGE; pace = v; continue; }
+        if ((r = cli_opt("synth", argc, argv, &i, "--pvc-pattern", &v))) { if (r < 0) return EXIT_USAGE; pattern = v; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--spike-width", &spike_ms, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--spike-amp", &o.pace_spike_amp, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--fusion", &o.pace_fusion, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--pseudo-fusion", &o.pace_pseudo, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--capture-fail", &o.pace_fail, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--frontend-hz", &o.frontend_hz, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--aberrant", &o.aberrant_fraction, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--em", &o.em_rms, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--nst-snr", &nst, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--lead-off", &o.leadoff_s, &err))) { if (r < 0) return EXIT_USAGE; continue; }
+        if ((r = cli_opt_double("synth", argc, argv, &i, "--saturation", &o.saturation_s, &err))) { if (r < 0) return EXIT_USAGE; continue; }
         return cli_usage_error("synth", "unknown argument '%s'", a);
     }
     if (!out) return cli_usage_error("synth", "needs -o OUT");
@@ -184,6 +212,26 @@ int cmd_synth(int argc, char **argv)
         o.use_snr = 1;
         o.snr_db = snr;
     }
+    if (!isnan(nst)) {
+        if (!isnan(snr)) return cli_usage_error("synth", "--snr and --nst-snr exclude each other");
+        o.use_snr = 1;
+        o.snr_nst = 1;
+        o.snr_db = nst;
+    }
+    if (pace) {
+        static const char *modes[] = {"none", "atrial", "ventricular", "dual"};
+        o.pace_mode = -1;
+        for (int k = 0; k < 4; k++) if (strcasecmp_ascii(pace, modes[k]) == 0) o.pace_mode = k;
+        if (o.pace_mode < 0) return cli_usage_error("synth", "--pace '%s': use atrial, ventricular or dual", pace);
+    }
+    if (pattern) {
+        static const char *pats[] = {"isolated", "bigeminy", "trigeminy", "runs"};
+        o.pvc_pattern = -1;
+        for (int k = 0; k < 4; k++) if (strcasecmp_ascii(pattern, pats[k]) == 0) o.pvc_pattern = k;
+        if (o.pvc_pattern < 0)
+            return cli_usage_error("synth", "--pvc-pattern '%s': use isolated, bigeminy, trigeminy or runs", pattern);
+    }
+    o.pace_spike_width = spike_ms / 1000;
     if (leads) {
         unsigned m;
         if (parse_leads(leads, &m) < 0) return cli_usage_error("synth", "--leads '%s': not a list of standard leads", leads);

@@ -20,3 +20,4 @@ CMD("predict", cmd_predict, "class probabilities for ECG records from a trained 
 CMD("eval", cmd_eval, "per-class and macro AUROC of a model on a data split")
 CMD("report", cmd_report, "diagnose and explain a record: self-contained HTML report")
 CMD("trees", cmd_trees, "measurement models: ECG measurements + age/sex -> XGBoost per class, SHAP reasons")
+CMD("clusters", cmd_clusters, "time-localised clusters of a model's activations: fit, apply to a record, evaluate (surrogate fidelity, waves)")

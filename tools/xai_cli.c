@@ -1,6 +1,7 @@
 #include "xai_cli.h"
 
 #include "cli.h"
+#include "nn_model_meta.h"
 #include "ecgx/io.h"
 #include "ecgx/progress.h"
 
@@ -17,10 +18,15 @@ void xai_cli_option_help(FILE *out)
             "  --layer NAME      attribute at this layer (CAMs: the layer the map comes from;\n"
             "                    default the last layer before global pooling)\n"
             "  --steps N         IG steps (default 64)\n"
-            "  --batch N         inputs per forward pass for IG/occlusion (default 16)\n"
+            "  --batch N         inputs per forward pass (default: IG one per thread, occlusion 16)\n"
             "  --quadrature Q    trapezoid (default) or gl (Gauss-Legendre)\n"
-            "  --baseline B      zero|filtered|blurred (IG, DeepLIFT, occlusion; default zero)\n"
-            "  --baseline-param P  filtered: low-pass cut-off Hz (1); blurred: Gaussian SD s (0.05)\n"
+            "  --baseline B      normal|zero|filtered|blurred (IG, DeepLIFT, occlusion; default\n"
+            "                    normal for a 12-lead model: a synthetic normal ECG at the scale\n"
+            "                    the model scores least like any class; zero otherwise)\n"
+            "  --baseline-param P  filtered: low-pass cut-off Hz (1); blurred: Gaussian SD s (0.05);\n"
+            "                    normal: amplitude scale (default: chosen per model)\n"
+            "  --whole           explain one pass over the whole record instead of the window\n"
+            "                    that gave the displayed (maximum) probability\n"
             "  --rule R          LRP rule: composite|epsilon|gamma|alphabeta|zbox (default composite)\n"
             "  --epsilon E, --gamma G, --alpha A   LRP parameters\n"
             "  --window N, --stride N   occlusion window and stride in samples (fs/2, window/2)\n"
@@ -71,7 +77,7 @@ int xai_cli_option(const char *cmd, int argc, char **argv, int *i, ecgx_xai_opti
     if ((r = cli_opt(cmd, argc, argv, i, "--baseline", &v))) {
         if (r < 0) return -1;
         int b = ecgx_xai_baseline_from_name(v);
-        if (b < 0) return cli_usage_error(cmd, "unknown baseline '%s' (zero, filtered, blurred)", v), -1;
+        if (b < 0) return cli_usage_error(cmd, "unknown baseline '%s' (normal, zero, filtered, blurred)", v), -1;
         o->baseline = b;
         return 1;
     }
@@ -122,39 +128,94 @@ int xai_cli_target(const ecgx_model *m, const char *spec, int *target)
     return ecgx_error(ECGX_ERR_ARG, "the model has no class '%s'", spec);
 }
 
+void xai_cli_resolve_baseline(const ecgx_model *m, ecgx_xai_options *o)
+{
+    if ((int)o->baseline < 0) o->baseline = ecgx_xai_default_baseline(m);
+}
+
+int xai_cli_thresholds(const ecgx_model *m, double *thr)
+{
+    nn_model_meta mm;
+    int K = ecgx_model_n_classes(m);
+    if (K <= 64 && nn_model_meta_read(m, "model", &mm) == 0 && nn_model_thresholds(m, &mm, thr)) return 1;
+    for (int k = 0; k < K && k < 64; k++) thr[k] = 0.5;
+    return 0;
+}
+
 void xai_explained_free(xai_explained *e)
 {
     ecgx_record_free(e->rec);
     free(e->x);
     free(e->probs);
+    free(e->probs_whole);
+    free(e->baseline_probs);
     ecgx_attribution_free(e->a);
     ecgx_fiducials_free(e->fid);
     free(e->seg);
     memset(e, 0, sizeof *e);
 }
 
-int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecgx_xai_options *o, xai_explained *e)
+static void sigmoids(float *v, int K)
+{
+    for (int k = 0; k < K; k++) v[k] = 1.0f / (1.0f + expf(-v[k]));
+}
+
+int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecgx_xai_options *o, int whole,
+                    xai_explained *e)
 {
     memset(e, 0, sizeof *e);
+    /* a short job: leave cores that other processes keep busy alone (the
+     * per-layer barriers would wait for them); OMP_NUM_THREADS decides when set */
+    if (!getenv("OMP_NUM_THREADS")) ecgx_nn_set_threads(ecgx_nn_threads_available());
     int rc = 0;
     if (rec) e->rec = rec;
     else rc = ecgx_record_read(path, &e->rec);
     if (rc < 0) return rc;
-    rc = ecgx_model_prepare_record(m, e->rec, 0, &e->x, &e->L, &e->fs, NULL, 0);
+    nn_model_meta mm;
+    if (!rc) rc = nn_model_meta_read(m, "the model", &mm);
+    if (!rc) rc = ecgx_model_prepare_record(m, e->rec, 0, &e->x, &e->L, &e->fs, NULL, 0);
     int C = ecgx_model_in_channels(m), K = ecgx_model_n_classes(m);
+    if (!rc && K > 64) rc = ecgx_error(ECGX_ERR_RANGE, "the model has %d classes (at most 64 here)", K);
     if (!rc) {
+        e->thr_from_model = xai_cli_thresholds(m, e->thr);
+        e->window = mm.window < e->L ? mm.window : e->L;
+        e->stride = mm.stride;
         e->probs = malloc(sizeof(float) * K);
-        if (!e->probs) rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory");
+        e->probs_whole = malloc(sizeof(float) * K);
+        e->baseline_probs = malloc(sizeof(float) * K);
+        if (!e->probs || !e->probs_whole || !e->baseline_probs) rc = ecgx_error(ECGX_ERR_NOMEM, "out of memory");
     }
-    if (!rc) rc = ecgx_xai_logits(m, e->x, 1, e->L, 1, e->probs);
-    if (!rc)
-        for (int k = 0; k < K; k++) e->probs[k] = 1.0f / (1.0f + expf(-e->probs[k]));
+    /* the displayed probabilities (as ecgx predict) and the whole record's one pass */
+    if (!rc) rc = ecgx_model_predict_windows(m, e->x, e->L, e->window, e->stride, e->probs, NULL);
+    if (!rc) rc = ecgx_xai_logits(m, e->x, 1, e->L, 1, e->probs_whole);
+    if (!rc) sigmoids(e->probs_whole, K);
+    /* the baseline is scored only for the methods that compare with one (the others never see it) */
+    int uses_base = ecgx_xai_method_uses_baseline(o->method);
+    for (int k = 0; !rc && k < K; k++) e->baseline_probs[k] = NAN;
     if (!rc) {
         ecgx_xai_options oo = *o;
         oo.fs = e->fs;
         double t0 = ecgx_now();
-        rc = ecgx_xai_attribute(m, e->x, e->L, &oo, &e->a);
-        e->seconds = ecgx_now() - t0;
+        if (whole) {
+            if (oo.target < 0) /* the class with the largest displayed probability, as windowed */
+                for (int k = 0; k < K; k++)
+                    if (oo.target < 0 || e->probs[k] > e->probs[oo.target]) oo.target = k;
+            rc = ecgx_xai_attribute(m, e->x, e->L, &oo, &e->a);
+            e->seconds = ecgx_now() - t0;
+            if (!rc && uses_base) { /* the baseline as used, scored by the model */
+                float *x0 = malloc(sizeof(float) * (size_t)C * e->L);
+                rc = x0 ? ecgx_xai_make_baseline(e->x, C, e->L, e->a->baseline, e->a->baseline_param, e->fs, x0)
+                        : ecgx_error(ECGX_ERR_NOMEM, "out of memory");
+                if (!rc) rc = ecgx_xai_logits(m, x0, 1, e->L, 1, e->baseline_probs);
+                free(x0);
+            }
+        } else {
+            rc = ecgx_xai_attribute_windowed(m, e->x, e->L, e->window, e->stride, &oo, &e->a,
+                                             uses_base ? e->baseline_probs : NULL);
+            e->seconds = ecgx_now() - t0;
+        }
+        if (!rc && uses_base) sigmoids(e->baseline_probs, K);
+        if (!rc) e->p_explained = 1.0 / (1.0 + exp(-e->a->logit));
     }
     if (!rc && e->a->channels == C && e->a->length == e->L) {
         if (ecgx_xai_record_fiducials(e->rec, e->fs, &e->fid) < 0) e->fid = NULL; /* no beats: no segments */
@@ -170,4 +231,44 @@ int xai_cli_explain(ecgx_model *m, const char *path, ecgx_record *rec, const ecg
         xai_explained_free(e);
     }
     return rc;
+}
+
+void xai_cli_explained_output(const xai_explained *e, const char *cls, char *buf, size_t n)
+{
+    const ecgx_attribution *a = e->a;
+    double shown = e->probs[a->target];
+    if (a->window_length > 0 && a->n_windows > 1)
+        snprintf(buf, n, "%s probability %.3f, the maximum over %d windows of %.1f s: the window %.2f-%.2f s is explained "
+                         "(its probability %.3f)", cls, shown, a->n_windows, a->window_length / e->fs,
+                 a->window_start / e->fs, (a->window_start + a->window_length) / e->fs, e->p_explained);
+    else if (a->window_length > 0)
+        snprintf(buf, n, "%s probability %.3f, the record's one window (%.2f s) is explained (its probability %.3f)", cls,
+                 shown, a->window_length / e->fs, e->p_explained);
+    else
+        snprintf(buf, n, "%s probability %.3f of one pass over the whole record (%.2f s) is explained; the displayed "
+                         "probability (ecgx predict: the maximum over the model's windows) is %.3f%s", cls,
+                 e->p_explained, e->L / e->fs, shown,
+                 fabs(shown - e->p_explained) >= 0.0005 ? ": they differ" : "");
+}
+
+void xai_cli_baseline_line(const ecgx_model *m, const xai_explained *e, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (!ecgx_xai_method_uses_baseline(e->a->method)) return;
+    size_t k = 0;
+    char cb[128];
+    int K = ecgx_model_n_classes(m), t = e->a->target;
+    if (e->a->baseline == ECGX_BASELINE_NORMAL)
+        k += (size_t)snprintf(buf + k, n - k, "%s (scale %.2f), scored", ecgx_xai_baseline_name(e->a->baseline),
+                              e->a->baseline_param);
+    else k += (size_t)snprintf(buf + k, n - k, "%s, scored", ecgx_xai_baseline_name(e->a->baseline));
+    for (int c = 0; c < K && k < n; c++)
+        k += (size_t)snprintf(buf + k, n - k, " %s %.3f%s", ecgx_xai_class_name(m, c, cb, sizeof cb), e->baseline_probs[c],
+                              e->baseline_probs[c] >= e->thr[c] ? "*" : "");
+    if (k < n && e->baseline_probs[t] >= e->thr[t])
+        k += (size_t)snprintf(buf + k, n - k, "; the baseline ALREADY scores %s above its threshold %.2f: the relevance "
+                              "explains the difference from a baseline that has the class",
+                              ecgx_xai_class_name(m, t, cb, sizeof cb), e->thr[t]);
+    else if (k < n)
+        k += (size_t)snprintf(buf + k, n - k, " (* = at or above threshold)");
 }

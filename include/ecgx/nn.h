@@ -228,6 +228,18 @@ double ecgx_model_forward_flops_executed(const ecgx_model *m, int length);
 
 /* Threads used by the library's OpenMP loops (0 = OpenMP default). */
 void ecgx_nn_set_threads(int n);
+/* Threads worth using now for a short job: the threads OpenMP would use,
+ * fewer when other processes keep cores busy (runnable tasks counted from
+ * /proc/loadavg at the call; at least 1). Pass the result to
+ * ecgx_nn_set_threads; a job of minutes should not, since the load changes. */
+int ecgx_nn_threads_available(void);
+/* The rule itself, on a /proc/loadavg line ("0.5 0.4 0.3 3/200 1234"), ncpu
+ * cores, `want` threads and `own` runnable threads of the caller's process
+ * besides the caller (OpenMP workers still spinning after a parallel
+ * region): want, capped at the cores not taken by the other runnable tasks
+ * (the line counts the caller and its own threads too), at least 1; want
+ * when the line does not parse. */
+int ecgx_nn_threads_for_load(const char *loadavg, int ncpu, int want, int own);
 
 /* ---- records: sliding windows ---- */
 
@@ -314,7 +326,8 @@ int ecgx_nn_preprocess(const float *x, int leads, int64_t n, double fs_in, doubl
 /* The model's input for a whole record: for a 12-channel model the record's
  * leads in the standard 12 order (missing leads are zeros; error when none
  * is present), otherwise exactly in_channels leads as they are; NaN/Inf
- * samples interpolated (ecgx_dsp_sanitize); then ecgx_nn_preprocess to the
+ * samples interpolated (ecgx_dsp_sanitize), but a lead with no finite sample
+ * is an error (it would become a flat line of zeros); then ecgx_nn_preprocess to the
  * model's "fs" metadata. With ECGX_PREPARE_STRICT a missing standard lead or
  * a non-finite sample is an error instead (predictions on made-up signal
  * are worse than none; explanations prefer an answer). *x is

@@ -43,6 +43,14 @@ typedef enum ecgx_synth_condition {
     ECGX_SYNTH_N_CONDITIONS
 } ecgx_synth_condition;
 
+/* Pacing modes: atrial (AAI: spike, paced P, conducted QRS), ventricular
+ * (VVI: spike, wide paced QRS, no conducted P), dual chamber (DDD: atrial
+ * spike and P, AV delay, ventricular spike and paced QRS). */
+enum { ECGX_PACE_NONE, ECGX_PACE_ATRIAL, ECGX_PACE_VENTRICULAR, ECGX_PACE_DUAL };
+/* PVC patterns: isolated (pvc_fraction), bigeminy (every 2nd beat),
+ * trigeminy (every 3rd), runs (couplets, triplets and runs of 4-8). */
+enum { ECGX_PVC_ISOLATED, ECGX_PVC_BIGEMINY, ECGX_PVC_TRIGEMINY, ECGX_PVC_RUNS };
+
 #define ECGX_SYNTH_FLAG(c) (1u << (unsigned)(c))
 #define ECGX_LEAD_FLAG(l) (1u << (unsigned)(l))
 
@@ -77,6 +85,33 @@ typedef struct ecgx_synth_options {
     double af_rr_cv;       /* AF: coefficient of variation of RR (default 0.2) */
     double af_f_freq;      /* AF: f-wave frequency, Hz (default 6) */
     double af_f_amp;       /* AF: f-wave dipole amplitude, mV (default 0.08) */
+
+    /* ectopy beyond isolated PVCs (pvc condition; docs/synth.md "Ectopy") */
+    int pvc_pattern;       /* ECGX_PVC_* (0: isolated, at pvc_fraction) */
+    double aberrant_fraction; /* fraction of sinus beats conducted with aberration
+                              (premature, RBBB-like wide QRS; 0: none) */
+    double morph_change_at; /* s: from here on the QRS axis turns by morph_change_deg
+                              and its amplitude by morph_change_gain (0: never) */
+    double morph_change_deg;
+    double morph_change_gain; /* 0: 1 */
+
+    /* pacing (docs/synth.md "Pacing"): spikes are rectangular pulses
+     * with a charge-balancing tail, smeared by the front end's low-pass */
+    int pace_mode;         /* ECGX_PACE_* (0: none) */
+    double pace_spike_width; /* s, 1e-4..2e-3 (default 5e-4; vary: 0.1-2 ms) */
+    double pace_spike_amp; /* spike dipole before the front end, mV, 2..20 (default 5; vary 2-20) */
+    double pace_av_delay;  /* dual chamber: atrial to ventricular spike, s (default 0.16) */
+    double pace_fusion;    /* fraction of ventricular-paced beats that are fusion beats */
+    double pace_pseudo;    /* fraction that are pseudo-fusion (spike inside a conducted QRS) */
+    double pace_fail;      /* fraction of spikes that fail to capture (no beat follows) */
+    double frontend_hz;    /* front end's low-pass (-3 dB of a Gaussian), Hz (default 0.4 fs) */
+
+    /* artefacts (docs/synth.md "Noise"): electrode motion, lead-off, saturation */
+    double em_rms;         /* electrode-motion artefact, mV RMS per lead (0: none) */
+    int snr_nst;           /* 1: SNR as the MIT-BIH noise stress test defines it (signal
+                              power = (QRS peak-to-peak)^2 / 8 per lead) */
+    double leadoff_s;      /* total seconds of lead-off segments (flat line) per record */
+    double saturation_s;   /* total seconds of amplifier saturation (pinned at a rail) */
 
     /* noise: each source is off at 0 and independent of the others */
     double bw_amp;         /* baseline wander, mV peak per lead (< 0.5 Hz) */
@@ -118,6 +153,27 @@ int ecgx_synth_condition_from_name(const char *name);
 const char *ecgx_synth_condition_code(int cond);
 /* Parse "lbbb,ste" into a condition mask; "normal" gives NORMAL's flag. */
 int ecgx_synth_conditions_parse(const char *list, unsigned *out);
+
+/* Pacemaker spikes of a record, ground truth: where each pulse starts (the
+ * sample nearest its leading edge), the chamber ('A' or 'V'), whether it
+ * captured (a beat follows), and the largest |sampled spike| over the 12 leads
+ * (mV, after the front end: what a detector can see). */
+typedef struct ecgx_synth_spike {
+    int64_t sample;
+    char chamber, captured;
+    double peak_mv;
+} ecgx_synth_spike;
+
+/* The spikes ecgx_synth_generate(opt) puts into its record (none without
+ * pacing): *spikes malloc'd (free()), in time order. */
+int ecgx_synth_spikes(const ecgx_synth_options *opt, ecgx_synth_spike **spikes, int *n_spikes);
+
+/* The lead-off and saturation segments ecgx_synth_generate(opt) writes:
+ * [start, end) samples in time order and, per segment, the leads it hits
+ * (lead_mask[i], bit = ECGX_LEAD_*; 0xFFF: every lead, nothing readable).
+ * The three arrays are malloc'd (free() each); *n = 0 and NULLs when none. */
+int ecgx_synth_artefacts(const ecgx_synth_options *opt, int64_t **start, int64_t **end, unsigned **lead_mask,
+                         int *n);
 
 /* ---- Files (through the io module; every file written atomically) ---- */
 

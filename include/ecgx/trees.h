@@ -85,16 +85,17 @@ void ecgx_trees_reason(const char *col, double value, double shap, const char *c
 typedef struct ecgx_trees_options {
     /* XGBoost parameters as key=value strings, applied after ecgx's defaults
      * (objective binary:logistic, eval_metric logloss, tree_method hist,
-     * eta 0.05, max_depth 4, subsample 0.8, colsample_bytree 0.8,
-     * min_child_weight 1, seed 0, nthread 0 = all); any key XGBoost knows.
-     * "scale_pos_weight" given here overrides the class weighting below. */
+     * eta 0.1, max_depth 4, subsample 0.8, colsample_bytree 0.8,
+     * min_child_weight 1, seed 0, verbosity 0, nthread 1: classes train in
+     * parallel instead); any key XGBoost knows. "scale_pos_weight" given here
+     * overrides the class weighting below. */
     int n_params;
     char params[ECGX_TREES_MAX_PARAMS][2][64];
     int num_rounds;          /* at most (1000) */
     int early_stopping;      /* rounds without improvement of the validation metric (50) */
     int class_weights;       /* 1: scale_pos_weight = negatives / positives in train (default 1) */
     int rfe;                 /* 1: recursive feature elimination (default 1) */
-    double rfe_drop;         /* fraction of the features dropped per step (0.2, at least one) */
+    double rfe_drop;         /* fraction of the features dropped per step (0.3, at least one) */
     int rfe_min;             /* smallest subset tried (1) */
     double rfe_tolerance;    /* the chosen subset: the smallest whose validation AUROC is at
                                 least the best minus this (0.005) */

@@ -15,7 +15,9 @@
  *   ig          Integrated Gradients: (x - x0) * mean over alpha of the
  *               gradient at x0 + alpha (x - x0); trapezoid or Gauss-Legendre;
  *               alpha steps batched through the model; baseline zero, a
- *               low-pass filtered or a Gaussian-blurred copy of x
+ *               low-pass filtered or a Gaussian-blurred copy of x, or a
+ *               scaled synthetic normal ECG (the commands' default for
+ *               12-lead models: one the model scores as no class)
  *   smoothgrad  mean of |gradient| over noisy copies (noise tunnel over
  *               saliency); any method can be noise-tunnelled (opts.nt_samples)
  *   deeplift    DeepLIFT rescale rule against the baseline (multipliers
@@ -61,8 +63,32 @@ typedef enum ecgx_xai_method {
 typedef enum ecgx_xai_baseline {
     ECGX_BASELINE_ZERO = 0, /* all zeros (the mean of a z-scored lead) */
     ECGX_BASELINE_FILTERED, /* x low-pass filtered (zero-phase Butterworth, cut-off baseline_param Hz) */
-    ECGX_BASELINE_BLURRED   /* x convolved with a Gaussian of SD baseline_param seconds */
+    ECGX_BASELINE_BLURRED,  /* x convolved with a Gaussian of SD baseline_param seconds */
+    ECGX_BASELINE_NORMAL    /* a synthetic normal 12-lead ECG (70 bpm) with the model's preprocessing,
+                               scaled by baseline_param (default ECGX_XAI_NORMAL_SCALE): one the
+                               shipped model scores below threshold for every class (docs/xai.md) */
 } ecgx_xai_baseline;
+
+/* The normal baseline's amplitude scale when neither the caller nor a model
+ * chose one (ecgx_xai_make_baseline with baseline_param 0): the shipped
+ * model's own choice (docs/xai.md). ecgx_xai_attribute with baseline_param 0
+ * asks the model instead (ecgx_xai_normal_scale). */
+#define ECGX_XAI_NORMAL_SCALE 0.69
+
+/* The scale of the normal baseline that the model finds least like any
+ * class: along the line from a flat line to the full-size normal ECG, the
+ * scale at which the class most above its decision threshold (the model's
+ * stored thresholds, 0.5 without them; compared as logits) is least above it,
+ * searched on the grid 0.30, 0.35, ..., 1.00 and then in 0.01 steps within
+ * 0.02 of the grid's best, on an input of `length` samples at fs. *p_max (may
+ * be NULL) receives the largest class probability at that scale. */
+int ecgx_xai_normal_scale(ecgx_model *m, int length, double fs, double *scale, double *p_max);
+
+/* The baseline the commands use unless told otherwise: the normal baseline
+ * for a model of the 12 standard leads, zero for any other input. */
+ecgx_xai_baseline ecgx_xai_default_baseline(const ecgx_model *m);
+/* 1 when the method compares x with a baseline (ig, deeplift, occlusion). */
+int ecgx_xai_method_uses_baseline(ecgx_xai_method m);
 
 typedef enum ecgx_xai_quadrature {
     ECGX_QUAD_TRAPEZOID = 0, /* alpha = 0, 1/(n-1), ..., 1 with trapezoid weights */
@@ -93,7 +119,8 @@ typedef struct ecgx_xai_options {
     double fs;               /* sampling rate of the input, Hz (filtered/blurred baselines; default 100) */
     /* integrated gradients */
     int steps;               /* default 64 */
-    int batch;               /* alpha steps (or perturbed copies) per forward pass; default 16 */
+    int batch;               /* alpha steps (or perturbed copies) per forward pass; 0 (default):
+                                IG one step per thread (at most 16), perturbations 16 */
     ecgx_xai_quadrature quadrature;
     /* noise tunnel: nt_samples > 0 wraps the method (smoothgrad: default 16) */
     int nt_samples;
@@ -131,6 +158,7 @@ typedef struct ecgx_attribution {
     int target;              /* the class explained */
     char layer[96];          /* "" = input; else the layer attributed to (CAMs: the layer the map comes from) */
     ecgx_xai_baseline baseline;
+    double baseline_param;   /* the baseline's parameter as used (normal: the amplitude scale) */
     int channels, length;
     float *relevance;        /* channels * length */
     int time_only;           /* 1: the same time map in every channel (CAMs) */
@@ -142,6 +170,10 @@ typedef struct ecgx_attribution {
     double lrp_absorbed;     /* lrp: relevance absorbed by biases and stabilisers (logit = sum + absorbed) */
     double conservation;     /* lrp: sum / logit; NaN otherwise */
     int steps;               /* ig steps / noise-tunnel samples / forward passes used */
+    /* the output explained (ecgx_xai_attribute_windowed): the window of the
+     * input that gave the largest logit of the target. window_length = 0:
+     * the whole input (ecgx_xai_attribute). */
+    int window_start, window_length, n_windows;
 } ecgx_attribution;
 
 void ecgx_attribution_free(ecgx_attribution *a);
@@ -151,6 +183,20 @@ void ecgx_attribution_free(ecgx_attribution *a);
  * training flag is left as it was (explanations run in evaluation mode). */
 int ecgx_xai_attribute(ecgx_model *m, const float *x, int length, const ecgx_xai_options *opts,
                        ecgx_attribution **out);
+
+/* Explain the output a windowed prediction shows (ecgx_model_predict_windows:
+ * windows of `window` samples every `stride`, the logit's maximum over
+ * windows): the window with the largest logit of the target (opts->target,
+ * or -1: the class whose maximum is largest) is explained, so that the
+ * attribution's logit is exactly the logit behind the displayed probability.
+ * An input attribution is placed in the whole input's time: [C][length],
+ * zero outside the window; an attribution at a layer stays the window's own.
+ * An input no longer than the window is explained whole (one window).
+ * window_start/window_length/n_windows say which window; baseline_logits
+ * (may be NULL) receives the logits of every class on the window's baseline
+ * (the one opts names). */
+int ecgx_xai_attribute_windowed(ecgx_model *m, const float *x, int length, int window, int stride,
+                                const ecgx_xai_options *opts, ecgx_attribution **out, float *baseline_logits);
 
 /* The baseline x0 for x ([channels][length]) as the method would use it. */
 int ecgx_xai_make_baseline(const float *x, int channels, int length, ecgx_xai_baseline kind, double param,
@@ -235,6 +281,7 @@ typedef struct ecgx_xai_dataset_stats {
     /* relevance against predicted probability: per record (class, prob, pos_total, top-lead fraction) */
     int n_points, cap_points;
     double *points;             /* 4 per record */
+    int *time_only;             /* [class] records explained by a time-only map (CAMs): no lead information */
 } ecgx_xai_dataset_stats;
 
 int ecgx_xai_dataset_stats_init(ecgx_xai_dataset_stats *d, int n_classes, int leads, int beat_len);
@@ -257,6 +304,14 @@ void ecgx_xai_dataset_stats_summary(const ecgx_xai_dataset_stats *d, int cls, ec
 int ecgx_xai_perturbation_curve(ecgx_model *m, const float *x, const float *x0, int length,
                                 const ecgx_attribution *a, int insertion, int n_steps, int unit,
                                 float *probs, double *auc);
+
+/* The same curve for random orders of the blocks (the reference a deletion
+ * AUC is read against: an explanation is informative when its deletion AUC
+ * is below the random one): the mean AUC over `repeats` orders drawn from
+ * `seed`, for the target class. */
+int ecgx_xai_perturbation_curve_random(ecgx_model *m, const float *x, const float *x0, int length, int target,
+                                       int insertion, int n_steps, int unit, int repeats, uint64_t seed,
+                                       double *auc);
 
 /* Spearman rank correlation of two equally long arrays (ties averaged);
  * of absolute values when `absolute`. */

@@ -4,6 +4,7 @@
 
 #include "core/strutil.h"
 #include "ecgx/io.h"
+#include "ecgx/record_check.h"
 
 #include <string.h>
 
@@ -51,7 +52,10 @@ int ecgx_dataset_load(const ecgx_dataset *ds, int i, ecgx_record **out)
         rc = ecgx_record_read(r->path, &rec);
         if (rc) return rc;
     }
-    if ((rc = set_metadata(ds, i, rec))) {
+    /* the input check every command makes (no lead or unit named here: the
+     * model's preprocessing decides those); a record of NaN trains nothing */
+    ecgx_record_requirements req = {0};
+    if ((rc = ecgx_record_check(rec, &req, NULL)) || (rc = set_metadata(ds, i, rec))) {
         ecgx_record_free(rec);
         return rc;
     }

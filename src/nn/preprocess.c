@@ -183,7 +183,18 @@ int ecgx_model_prepare_record(const ecgx_model *m, const ecgx_record *rec, int f
     }
     int64_t bad = 0;
     if (!(flags & ECGX_PREPARE_STRICT))
-        for (int l = 0; l < r->n_leads; l++) bad += ecgx_dsp_sanitize(ecgx_record_lead(r, l), r->n_samples);
+        for (int l = 0; l < r->n_leads; l++) {
+            int64_t b = ecgx_dsp_sanitize(ecgx_record_lead(r, l), r->n_samples);
+            /* a lead of NaN alone would be "interpolated" into zeros, a flat
+             * line the model scores like any other (CD 0.997 for a CSV of NaN) */
+            if (b == r->n_samples) {
+                int rc0 = ecgx_error(ECGX_ERR_FORMAT, "%s: lead %s has no sample that is a number", rec->name,
+                                     r->leads[l].name);
+                ecgx_record_free(r);
+                return rc0;
+            }
+            bad += b;
+        }
     if (bad) {
         snprintf(text, sizeof text, "%lld non-finite samples interpolated", (long long)bad);
         append(note, note_n, text);

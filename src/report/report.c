@@ -149,6 +149,7 @@ static const char *CSS =
     "figure{margin:10px 0}figure img,figure svg{width:100%;height:auto;display:block;border:1px solid #ddd}"
     ".pair{display:flex;gap:16px;flex-wrap:wrap}.pair figure{flex:1 1 320px}"
     "ul.sentences{margin:6px 0 10px 20px;padding:0}ul.sentences li{margin:3px 0}"
+    ".warn{background:#fff4e5;border-left:4px solid #e08a00;padding:4px 8px}table.criteria{max-width:900px;margin:8px 0}"
     "#measurements-table,#method-table{max-width:640px}footer{color:#777;font-size:12px;margin-top:30px}"
     "@media print{body{background:#fff}main{padding:0}}";
 
@@ -257,6 +258,25 @@ int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
         if (p && p->description) { sb_printf(&b, " &mdash; "); sb_text(&b, p->description); }
         if (p) sb_printf(&b, " <span class=\"meta\">(probability %.3f)</span>", p->probability);
         sb_printf(&b, "</h3>\n");
+        /* which output is explained, with its own probability beside the displayed one */
+        if (x->explained_output) {
+            int differ = p && fabs(p->probability - x->explained_probability) >= 0.0005;
+            sb_printf(&b, "<p class=\"explained%s\" id=\"explained-%d\">Explained output: ", differ ? " warn" : "", e);
+            sb_text(&b, x->explained_output);
+            sb_printf(&b, "; its probability <strong>%.3f</strong>", x->explained_probability);
+            if (p) sb_printf(&b, differ ? " &ne; the displayed %.3f: this explanation is of another number than the table shows"
+                                        : " = the displayed %.3f", p->probability);
+            sb_printf(&b, ".</p>\n");
+        }
+        if (x->baseline) {
+            sb_printf(&b, "<p class=\"baseline%s\" id=\"baseline-%d\">Compared with: ", x->baseline_scores_class ? " warn" : "", e);
+            sb_text(&b, x->baseline);
+            if (x->baseline_scores_class)
+                sb_printf(&b, ". <strong>The baseline already scores this class at or above its threshold</strong>: the "
+                              "relevance explains the difference from an input the model already calls ");
+            if (x->baseline_scores_class) sb_text(&b, x->label);
+            sb_printf(&b, ".</p>\n");
+        }
         if (x->n_sentences > 0 && x->sentences) {
             sb_printf(&b, "<ul class=\"sentences\">\n");
             for (int k = 0; k < x->n_sentences; k++) {
@@ -266,12 +286,53 @@ int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
             }
             sb_printf(&b, "</ul>\n");
         }
+        if (x->n_criteria > 0 && x->criteria) {
+            snprintf(id, sizeof id, "criteria-%d", e);
+            sb_printf(&b, "<table class=\"criteria\" id=\"%s\">\n<thead><tr><th>Measured criterion</th><th>Value</th>"
+                          "<th>Cut-off</th><th>Met</th></tr></thead>\n<tbody>\n", id);
+            for (int k = 0; k < x->n_criteria; k++) {
+                const ecgx_report_criterion *c = &x->criteria[k];
+                sb_printf(&b, "<tr><td>");
+                sb_text(&b, c->name);
+                sb_printf(&b, "</td><td class=\"num\">");
+                if (!isfinite(c->value)) sb_printf(&b, "not measurable");
+                else {
+                    int whole = strcmp(c->unit, "mV") != 0;
+                    sb_printf(&b, whole ? "%.0f" : "%.2f", c->value);
+                    if (c->unit[0]) { sb_printf(&b, " "); sb_text(&b, c->unit); }
+                }
+                if (c->detail[0]) { sb_printf(&b, " ("); sb_text(&b, c->detail); sb_printf(&b, ")"); }
+                sb_printf(&b, "</td><td>");
+                sb_text(&b, c->rule);
+                sb_printf(&b, "</td><td class=\"%s\">%s</td></tr>\n", c->met > 0 ? "call-pos" : "call-neg",
+                          c->met > 0 ? "yes" : c->met == 0 ? "no" : "&ndash;");
+            }
+            sb_printf(&b, "</tbody>\n</table>\n");
+        }
+        if (x->has_deletion) {
+            sb_printf(&b, "<p class=\"faithfulness\" id=\"deletion-%d\">Faithfulness: deletion AUC <strong>", e);
+            if (isfinite(x->deletion_auc)) sb_printf(&b, "%.3f", x->deletion_auc);
+            else sb_printf(&b, "not computed");
+            sb_printf(&b, "</strong> against <strong>");
+            if (isfinite(x->deletion_auc_random)) sb_printf(&b, "%.3f", x->deletion_auc_random);
+            else sb_printf(&b, "not computed");
+            sb_printf(&b, "</strong> when the same blocks are removed in random order (lower is better");
+            if (isfinite(x->deletion_auc) && isfinite(x->deletion_auc_random))
+                sb_printf(&b, x->deletion_auc < x->deletion_auc_random
+                                  ? ": removing what the explanation ranks first lowers the probability faster than chance"
+                                  : ": <strong>no better than chance</strong>, read this explanation with caution");
+            sb_printf(&b, ").</p>\n");
+        }
         if (x->relevance) {
             ecgx_render_options ox = o;
             ox.relevance = x->relevance;
-            char cap[160];
-            snprintf(cap, sizeof cap, "%s%s%s", r->method ? r->method : "relevance", x->label ? ": " : "",
-                     x->label ? x->label : "");
+            char cap[200];
+            /* short: the caption sits left of the colour bar inside the figure */
+            if (x->relevance_unit)
+                snprintf(cap, sizeof cap, "%s%s%s", x->label ? x->label : "", x->label ? ", " : "", x->relevance_unit);
+            else
+                snprintf(cap, sizeof cap, "%s%s%s", r->method ? r->method : "relevance", x->label ? ": " : "",
+                         x->label ? x->label : "");
             ox.relevance_title = cap;
             snprintf(id, sizeof id, "ecg-relevance-%d", e);
             if ((rc = ecgx_render_ecg(rec, &ox, fmt, &fig)) || (rc = embed(&b, fig, id, "ecg relevance", "ECG with relevance", 300)))
@@ -284,14 +345,19 @@ int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
             if (!names) { rc = ecgx_error(ECGX_ERR_NOMEM, "report: out of memory"); goto fail; }
             for (int l = 0; l < rec->n_leads; l++) names[l] = rec->leads[l].name;
             snprintf(id, sizeof id, "lead-bars-%d", e);
-            rc = ecgx_render_bars("Relevance per lead", names, x->lead_relevance, rec->n_leads, dpi, fmt, &fig);
+            char title[160];
+            snprintf(title, sizeof title, "Relevance per lead%s%s%s", x->lead_unit ? " (" : "", x->lead_unit ? x->lead_unit : "",
+                     x->lead_unit ? ")" : "");
+            rc = ecgx_render_bars(title, names, x->lead_relevance, rec->n_leads, dpi, fmt, &fig);
             free(names);
             if (rc || (rc = embed(&b, fig, id, "bars", "relevance per lead", 140))) goto fail;
         }
         if (x->n_segments > 0 && x->segment_names && x->segment_relevance) {
             snprintf(id, sizeof id, "segment-bars-%d", e);
-            if ((rc = ecgx_render_bars("Relevance per segment", x->segment_names, x->segment_relevance, x->n_segments, dpi,
-                                       fmt, &fig)) ||
+            char title[160];
+            snprintf(title, sizeof title, "Relevance per segment%s%s%s", x->lead_unit ? " (" : "",
+                     x->lead_unit ? x->lead_unit : "", x->lead_unit ? ")" : "");
+            if ((rc = ecgx_render_bars(title, x->segment_names, x->segment_relevance, x->n_segments, dpi, fmt, &fig)) ||
                 (rc = embed(&b, fig, id, "bars", "relevance per segment", 140)))
                 goto fail;
         }

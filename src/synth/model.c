@@ -322,6 +322,8 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
     for (int k = 0; k < 3; k++) qv[k] = m->qrs_v.ev[0].d[k] + m->qrs_v.ev[1].d[k];
     add_event(&m->t_v, ECGX_WAVE_T, 0.33, 0.06, 0.45, -qv[0], -qv[1], -qv[2]);
 
+    synth_pacing_model(m); /* paced and aberrant templates, spike vectors */
+
     /* AF f-waves: atrial activity seen best in V1 and the inferior leads. */
     set3(m->f_dir, 1, -0.15, 0.5, 0.85);
 
@@ -338,6 +340,9 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
     rotate_template(&m->t_n, ca, sa);
     rotate_template(&m->qrs_v, ca, sa);
     rotate_template(&m->t_v, ca, sa);
+    rotate_template(&m->qrs_p, ca, sa);
+    rotate_template(&m->t_p, ca, sa);
+    rotate_template(&m->qrs_a, ca, sa);
     rotate_frontal(m->st_sec, ca, sa);
     rotate_frontal(m->f_dir, ca, sa);
 
@@ -362,5 +367,6 @@ int synth_model_build(const ecgx_synth_options *resolved, synth_model *m)
     }
     synth_template_edges(&m->qrs_n, ECGX_WAVE_QRS, NULL, &m->qrs_on_n, &off, &pk);
     synth_template_edges(&m->p, ECGX_WAVE_P, NULL, &m->p_on, &off, &pk);
+    synth_template_edges(&m->qrs_p, ECGX_WAVE_QRS, NULL, &m->qrs_on_p, &off, &pk);
     return st_model(m);
 }

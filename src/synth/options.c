@@ -173,6 +173,40 @@ int ecgx_synth_resolve(const ecgx_synth_options *in, ecgx_synth_options *out)
     o.af_f_amp = choose(o.af_f_amp, v, &r, 0.08, 0.04, 0.15);
     if ((rc = check_range("af_f_amp (mV)", o.af_f_amp, 0.005, 0.3)) < 0) return rc;
 
+    /* Ectopy, pacing and artefacts: drawn after everything above, so records
+     * made without them are what they always were. */
+    if (o.pvc_pattern < ECGX_PVC_ISOLATED || o.pvc_pattern > ECGX_PVC_RUNS)
+        return ecgx_error(ECGX_ERR_ARG, "synth: unknown PVC pattern %d", o.pvc_pattern);
+    if ((rc = check_range("aberrant_fraction", o.aberrant_fraction, 0, 0.5)) < 0) return rc;
+    if (o.morph_change_at != 0 && (rc = check_range("morph_change_at (s)", o.morph_change_at, 0, o.duration)) < 0) return rc;
+    if ((rc = check_range("morph_change_deg", o.morph_change_deg, -180, 180)) < 0) return rc;
+    if (o.morph_change_gain != 0 && (rc = check_range("morph_change_gain", o.morph_change_gain, 0.1, 10)) < 0) return rc;
+    if (o.pace_mode < ECGX_PACE_NONE || o.pace_mode > ECGX_PACE_DUAL)
+        return ecgx_error(ECGX_ERR_ARG, "synth: unknown pacing mode %d", o.pace_mode);
+    if (o.pace_mode != ECGX_PACE_NONE) {
+        ecgx_rng pr;
+        ecgx_rng_seed(&pr, o.seed, SYNTH_STREAM_PACE + 100);
+        double uw = ecgx_rng_uniform(&pr), ua = ecgx_rng_uniform(&pr);
+        if (o.pace_spike_width == 0) o.pace_spike_width = v ? 1e-4 * pow(20.0, uw) : 5e-4; /* log-uniform 0.1-2 ms */
+        if (o.pace_spike_amp == 0) o.pace_spike_amp = v ? 2 * pow(10.0, ua) : 5;       /* log-uniform 2-20 mV */
+        if (o.pace_av_delay == 0) o.pace_av_delay = 0.16;
+        if (o.frontend_hz == 0) o.frontend_hz = 0.4 * o.fs;
+        if ((rc = check_range("pace_spike_width (s)", o.pace_spike_width, 1e-4, 2e-3)) < 0) return rc;
+        if ((rc = check_range("pace_spike_amp (mV)", o.pace_spike_amp, 0.5, 50)) < 0) return rc;
+        if ((rc = check_range("pace_av_delay (s)", o.pace_av_delay, 0.08, 0.3)) < 0) return rc;
+        if ((rc = check_range("frontend_hz", o.frontend_hz, 10, 0.5 * o.fs)) < 0) return rc;
+        if (!(o.pace_fusion >= 0 && o.pace_pseudo >= 0 && o.pace_fail >= 0 &&
+              o.pace_fusion + o.pace_pseudo + o.pace_fail <= 0.6))
+            return ecgx_error(ECGX_ERR_RANGE, "synth: pacing fusion, pseudo-fusion and failure fractions must be "
+                                              ">= 0 and sum to at most 0.6");
+        if (o.pace_mode != ECGX_PACE_VENTRICULAR && HAS(c, ECGX_SYNTH_AF))
+            return ecgx_error(ECGX_ERR_ARG, "synth: atrial pacing cannot capture fibrillating atria ('af')");
+    }
+    if (!(o.em_rms >= 0 && o.em_rms <= 10)) return ecgx_error(ECGX_ERR_RANGE, "synth: em_rms must lie in 0..10 mV");
+    if (!(o.leadoff_s >= 0 && o.leadoff_s <= 0.5 * o.duration && o.saturation_s >= 0 &&
+          o.saturation_s <= 0.5 * o.duration))
+        return ecgx_error(ECGX_ERR_RANGE, "synth: lead-off and saturation may cover at most half the record");
+
     if (o.pl_freq == 0) o.pl_freq = 50;
     if (o.pl_amp > 0 && (rc = check_range("pl_freq (Hz)", o.pl_freq, 1, 0.49 * o.fs)) < 0) return rc;
     if (!(o.bw_amp >= 0 && o.bw_amp <= 10) || !(o.emg_rms >= 0 && o.emg_rms <= 10) ||

@@ -15,7 +15,11 @@ enum synth_stream {
     SYNTH_STREAM_BW,          /* baseline wander */
     SYNTH_STREAM_EMG,         /* muscle noise */
     SYNTH_STREAM_PL,          /* powerline phases */
-    SYNTH_STREAM_MORPH        /* per-record morphology jitter (vary) */
+    SYNTH_STREAM_MORPH,       /* per-record morphology jitter (vary) */
+    SYNTH_STREAM_PACE,        /* pacing: fusion, pseudo-fusion, failure to capture, spike vectors */
+    SYNTH_STREAM_ECTOPY,      /* PVC runs, aberrant beats */
+    SYNTH_STREAM_EM,          /* electrode-motion artefact */
+    SYNTH_STREAM_ARTEFACT     /* lead-off and saturation segments */
 };
 
 #endif

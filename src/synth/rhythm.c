@@ -106,6 +106,8 @@ int synth_rhythm(const synth_model *m, synth_beat **beats, int *n_beats)
         b[n].t = t;
         b[n].rr = rr_prev;
         b[n].type = 'N';
+        b[n].p = -1;
+        b[n].spike[0] = b[n].spike[1] = NAN;
         n++;
         double rr;
         if (af) {
@@ -113,6 +115,8 @@ int synth_rhythm(const synth_model *m, synth_beat **beats, int *n_beats)
             rr = rr_mean * exp(s * ecgx_rng_gauss(&r) - 0.5 * s * s);
             if (rr < 0.28) rr = 0.28;
             if (rr > 3 * rr_mean) rr = 3 * rr_mean;
+        } else if (o->pace_mode != ECGX_PACE_NONE) {
+            rr = rr_mean; /* a pacemaker's interval does not vary */
         } else {
             rr = tachogram_rr(&tg, rr_mean, t);
         }
@@ -120,10 +124,15 @@ int synth_rhythm(const synth_model *m, synth_beat **beats, int *n_beats)
         rr_prev = rr;
     }
     if (o->conditions >> ECGX_SYNTH_PVC & 1u) {
-        int rc = place_pvcs(m, b, n);
+        int rc = o->pvc_pattern == ECGX_PVC_ISOLATED ? place_pvcs(m, b, n) : synth_pvc_pattern(m, &b, &n);
         if (rc < 0) { free(b); return rc; }
     }
-    for (int i = 0; i < n; i++) synth_beat_events(m, &b[i], rr_mean);
+    if (o->aberrant_fraction > 0) synth_aberrant(m, b, n);
+    synth_pacing_schedule(m, b, n);
+    for (int i = 0; i < n; i++) {
+        if (o->morph_change_at > 0 && b[i].t >= o->morph_change_at) b[i].morph = 1;
+        synth_beat_events(m, &b[i], rr_mean);
+    }
     *beats = b;
     *n_beats = n;
     return 0;
@@ -139,22 +148,74 @@ static void append(synth_beat *b, const synth_template *tp, double shift, double
     }
 }
 
+/* Rotate a beat's QRS and T dipoles in the frontal plane and scale them: a
+ * sudden change of axis and amplitude (a lead moved, an intermittent
+ * conduction change). */
+static void morph_change(const ecgx_synth_options *o, synth_beat *b)
+{
+    double a = o->morph_change_deg * 3.14159265358979323846 / 180, c = cos(a), s = sin(a);
+    double g = o->morph_change_gain > 0 ? o->morph_change_gain : 1;
+    for (int i = 0; i < b->n_ev; i++) {
+        synth_event *e = &b->ev[i];
+        if (e->wave == ECGX_WAVE_P) continue;
+        double x = e->d[0], y = e->d[1];
+        e->d[0] = g * (c * x - s * y);
+        e->d[1] = g * (s * x + c * y);
+        e->d[2] *= g;
+    }
+}
+
+/* Fusion: the paced and the conducted wavefronts each activate part of the
+ * ventricles: both QRS templates, weighted, aligned at their onsets. */
+static void append_scaled(synth_beat *b, const synth_template *tp, double shift, double tscale, double gain)
+{
+    for (int i = 0; i < tp->n && b->n_ev < SYNTH_MAX_EVENTS; i++) {
+        synth_event e = tp->ev[i];
+        e.t = e.t * tscale + shift;
+        e.sigma *= tscale;
+        for (int k = 0; k < 3; k++) e.d[k] *= gain;
+        b->ev[b->n_ev++] = e;
+    }
+}
+
 /* A beat's events. QRS duration does not change with rate; repolarisation
  * does: T's delay and width scale with sqrt(RR) (Bazett's QT ~ sqrt(RR), the
  * time-domain form of ECGSYN's sqrt(hr/60) scaling of the angular widths),
  * using the interval that precedes the beat. P sits so that its onset is PR
- * before the QRS onset. */
+ * before the QRS onset. Paced beats ('/') get the paced QRS-T, fusion beats
+ * ('f') a mix, aberrant ones ('a') the RBBB-like QRS; 'X' (a pacing spike
+ * that did not capture) has no waves. */
 void synth_beat_events(const synth_model *m, synth_beat *b, double rr_mean)
 {
     (void)rr_mean;
     b->n_ev = 0;
+    if (b->type == 'X') {
+        if (b->p == 1) append(b, &m->p, m->qrs_on_n - (b->pr > 0 ? b->pr : m->o.pr) - m->p_on, 1);
+        return;
+    }
     if (b->type == 'V') {
         append(b, &m->qrs_v, 0, 1);
         append(b, &m->t_v, 0, 1);
+        if (b->morph) morph_change(&m->o, b);
         return;
     }
-    if (!(m->o.conditions >> ECGX_SYNTH_AF & 1u)) append(b, &m->p, m->qrs_on_n - m->o.pr - m->p_on, 1);
-    append(b, &m->qrs_n, 0, 1);
+    int has_p = b->p >= 0 ? b->p : !(m->o.conditions >> ECGX_SYNTH_AF & 1u);
+    double pr = b->pr > 0 ? b->pr : m->o.pr;
+    double qrs_on = b->type == '/' || b->type == 'f' ? m->qrs_on_p : m->qrs_on_n;
+    if (has_p) append(b, &m->p, qrs_on - pr - m->p_on, 1);
     double rr = b->rr < 0.3 ? 0.3 : b->rr > 2.0 ? 2.0 : b->rr;
-    append(b, &m->t_n, 0, sqrt(rr));
+    if (b->type == '/') {
+        append(b, &m->qrs_p, 0, 1);
+        append(b, &m->t_p, 0, sqrt(rr));
+    } else if (b->type == 'f') {
+        double w = b->fusion;
+        append_scaled(b, &m->qrs_p, 0, 1, w);
+        append_scaled(b, &m->qrs_n, m->qrs_on_p - m->qrs_on_n, 1, 1 - w);
+        append_scaled(b, &m->t_p, 0, sqrt(rr), w);
+        append_scaled(b, &m->t_n, m->qrs_on_p - m->qrs_on_n, sqrt(rr), 1 - w);
+    } else {
+        append(b, b->type == 'a' ? &m->qrs_a : &m->qrs_n, 0, 1);
+        append(b, &m->t_n, 0, sqrt(rr));
+    }
+    if (b->morph) morph_change(&m->o, b);
 }

@@ -67,9 +67,55 @@ static int make_record(const synth_model *m, int64_t n, ecgx_record **out)
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The noise stress test's signal power (Moody, Muldrow & Mark 1984): per
+ * lead, (the QRS peak-to-peak amplitude)^2 / 8, the amplitude being the
+ * median over the record's beats; summed over the 12 leads. */
+static double nst_signal_power(const synth_model *m, int64_t n, const double *sig, const synth_beat *beats, int nb)
+{
+    double *pp = malloc(sizeof *pp * (size_t)(nb + 1));
+    if (!pp) return 0;
+    double total = 0;
+    for (int l = 0; l < ECGX_N_STD_LEADS; l++) {
+        int k = 0;
+        for (int i = 0; i < nb; i++) {
+            int64_t a = beats[i].on[ECGX_WAVE_QRS], z = beats[i].off[ECGX_WAVE_QRS];
+            if (a < 0 || z >= n || z < a) continue;
+            double lo = 1e300, hi = -1e300;
+            for (int64_t s = a; s <= z; s++) {
+                double I = sig[s], II = sig[(size_t)n + (size_t)s], v;
+                switch (l) {
+                case ECGX_LEAD_I: v = I; break;
+                case ECGX_LEAD_II: v = II; break;
+                case ECGX_LEAD_III: v = II - I; break;
+                case ECGX_LEAD_AVR: v = -(I + II) / 2; break;
+                case ECGX_LEAD_AVL: v = I - II / 2; break;
+                case ECGX_LEAD_AVF: v = II - I / 2; break;
+                default: v = sig[(size_t)(l - ECGX_LEAD_V1 + 2) * (size_t)n + (size_t)s]; break;
+                }
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+            pp[k++] = hi - lo;
+        }
+        if (!k) continue;
+        qsort(pp, (size_t)k, sizeof *pp, cmp_double);
+        total += pp[k / 2] * pp[k / 2] / 8;
+    }
+    free(pp);
+    (void)m;
+    return total;
+}
+
 /* Scale the noise so that (signal power) / (noise power) over all 12 leads is
  * the requested SNR; the derived leads' noise follows linearly. */
-static void apply_snr(const synth_model *m, int64_t n, const double *sig, double *noise)
+static void apply_snr(const synth_model *m, int64_t n, const double *sig, double *noise, const synth_beat *beats,
+                      int n_beats)
 {
     double ps = 0, pn = 0;
     for (int64_t s = 0; s < n; s++) {
@@ -84,6 +130,7 @@ static void apply_snr(const synth_model *m, int64_t n, const double *sig, double
         for (int l = 0; l < 4; l++) { ps += xs[l] * xs[l]; pn += ys[l] * ys[l]; }
     }
     if (pn <= 0) return;
+    if (m->o.snr_nst) ps = nst_signal_power(m, n, sig, beats, n_beats) * (double)n;
     double k = sqrt(ps / (pn * pow(10.0, m->o.snr_db / 10.0)));
     for (size_t i = 0; i < (size_t)SYNTH_N_INDEP * (size_t)n; i++) noise[i] *= k;
 }
@@ -98,7 +145,7 @@ int ecgx_synth_generate(const ecgx_synth_options *opt, ecgx_record **rec_out, ec
     ecgx_synth_options o;
     int rc = ecgx_synth_resolve(opt, &o);
     if (rc < 0) return rc;
-    if (o.use_snr && o.bw_amp == 0 && o.emg_rms == 0 && o.pl_amp == 0) {
+    if (o.use_snr && o.bw_amp == 0 && o.emg_rms == 0 && o.pl_amp == 0 && o.em_rms == 0) {
         /* SNR asked without a mix: a typical one, scaled below */
         o.bw_amp = 0.1;
         o.emg_rms = 0.02;
@@ -147,6 +194,11 @@ int ecgx_synth_generate(const ecgx_synth_options *opt, ecgx_record **rec_out, ec
         for (int64_t s = 0; s < n; s++)
             x[s] = o.amplitude * (lv[0] * dip[s] + lv[1] * dip[(size_t)n + (size_t)s] + lv[2] * dip[2 * (size_t)n + (size_t)s]);
     }
+    if (o.pace_mode != ECGX_PACE_NONE) /* pacing spikes: not cardiac, not scaled by amplitude */
+        for (int i = 0; i < n_beats; i++)
+            for (int ch = 0; ch < 2; ch++)
+                for (int l = 0; l < SYNTH_N_INDEP; l++)
+                    synth_spike_render(m, &beats[i], ch, m->lead[synth_indep_lead[l]], n, sig + (size_t)l * (size_t)n);
     if (m->st_leads_all) { /* ischaemic ST deviation, conducted beats */
         for (int i = 0; i < n_beats; i++) {
             const synth_beat *b = &beats[i];
@@ -161,7 +213,8 @@ int ecgx_synth_generate(const ecgx_synth_options *opt, ecgx_record **rec_out, ec
         }
     }
     if ((rc = synth_noise(m, n, noise)) < 0) goto fail;
-    if (o.use_snr) apply_snr(m, n, sig, noise);
+    if ((rc = synth_electrode_motion(m, n, noise)) < 0) goto fail;
+    if (o.use_snr) apply_snr(m, n, sig, noise, beats, n_beats);
 
     if ((rc = make_record(m, n, &rec)) < 0) goto fail;
     for (int l = 0; l < SYNTH_N_INDEP; l++) {
@@ -180,6 +233,7 @@ int ecgx_synth_generate(const ecgx_synth_options *opt, ecgx_record **rec_out, ec
             aVF[s] = II[s] - I[s] * 0.5f;
         }
     }
+    if ((rc = synth_apply_artefacts(&o, rec)) < 0) goto fail;
     if (fid_out || mask_out) {
         if ((rc = synth_fiducials_export(m, beats, n_beats, n, fs, &fid)) < 0) goto fail;
     }

@@ -37,6 +37,11 @@ typedef struct synth_model {
     double lead[ECGX_N_STD_LEADS][3];     /* lead vectors */
     synth_template qrs_n, t_n, p;         /* sinus beat: QRS, T at RR = 1 s, P about its centre */
     synth_template qrs_v, t_v;            /* PVC (unifocal) */
+    synth_template qrs_p, t_p;            /* ventricular paced beat (right-ventricular apex) */
+    synth_template qrs_a;                 /* aberrantly conducted beat (RBBB-like) */
+    double qrs_on_p;                      /* QRS onset of the paced template, s (< 0) */
+    double spike_dir[2][3];               /* atrial, ventricular pacing spike dipole (unit) */
+    double fe_sigma;                      /* front end: SD of its Gaussian impulse response, s */
     double qrs_on_n;                      /* QRS onset of the sinus template, s (< 0) */
     double p_on;                          /* P onset relative to the P template's centre, s (< 0) */
     double st_sec[3];                     /* secondary ST dipole (BBB), mV; plateau-shaped */
@@ -48,7 +53,14 @@ typedef struct synth_model {
 typedef struct synth_beat {
     double t;        /* reference instant (QRS centre), s from record start */
     double rr;       /* interval from the previous beat, s */
-    char type;       /* 'N' or 'V' */
+    char type;       /* 'N', 'V' (PVC), '/' (paced), 'f' (fusion), 'a' (aberrant), 'X' (no beat:
+                        a pacing spike that failed to capture) */
+    signed char p;   /* P wave: -1 as the rhythm implies, 0 none, 1 present */
+    double pr;       /* P onset to QRS onset, s (0: the record's PR) */
+    double fusion;   /* fusion beats: share of the paced activation, 0..1 */
+    double spike[2]; /* atrial, ventricular pacing spike start relative to t, s (NAN: none) */
+    char captured[2];
+    int morph;       /* 1: after the sudden morphology change */
     int n_ev;
     synth_event ev[SYNTH_MAX_EVENTS]; /* relative to t */
     /* ground truth in samples (may lie outside the record); -1 when absent */
@@ -65,6 +77,18 @@ int synth_rhythm(const synth_model *m, synth_beat **beats, int *n_beats);
 /* Fill a beat's events from its type and interval. */
 void synth_beat_events(const synth_model *m, synth_beat *b, double rr_mean);
 
+/* ectopy.c: PVC patterns (bigeminy, trigeminy, runs; may grow the array)
+ * and aberrantly conducted premature beats. */
+int synth_pvc_pattern(const synth_model *m, synth_beat **beats, int *n_beats);
+void synth_aberrant(const synth_model *m, synth_beat *b, int n);
+
+/* pacing.c */
+void synth_pacing_model(synth_model *m);
+int synth_pacing_schedule(const synth_model *m, synth_beat *b, int n);
+/* The sampled spike of beat b's chamber ch (0 atrial, 1 ventricular) in a
+ * lead with vector lv, added to x[0..n) (n samples at fs). */
+void synth_spike_render(const synth_model *m, const synth_beat *b, int ch, const double *lv, int64_t n, double *x);
+
 /* truth.c */
 int synth_beat_fiducials(const synth_model *m, synth_beat *b, double fs);
 int synth_fiducials_export(const synth_model *m, const synth_beat *beats, int n_beats, int64_t n_samples,
@@ -72,6 +96,11 @@ int synth_fiducials_export(const synth_model *m, const synth_beat *beats, int n_
 
 /* noise.c: add the enabled noise sources to noise[SYNTH_N_INDEP][n]. */
 int synth_noise(const synth_model *m, int64_t n, double *noise);
+
+/* artefact.c: electrode motion into noise[SYNTH_N_INDEP][n]; lead-off and
+ * saturation segments written into the finished record. */
+int synth_electrode_motion(const synth_model *m, int64_t n, double *noise);
+int synth_apply_artefacts(const ecgx_synth_options *o, ecgx_record *rec);
 
 /* afib.c: the f-wave dipole source over the record, added to dip[3][n]. */
 void synth_fwaves(const synth_model *m, int64_t n, double *dip);

@@ -39,7 +39,9 @@ static int beats_to_annotations(const ecgx_beat *beats, int n_beats, size_t stri
         for (int w = 0; w < ECGX_N_WAVES; w++) {
             const ecgx_wave *x = &b->wave[w];
             if (x->onset < 0) continue;
-            const char *sym = w == ECGX_WAVE_P ? "p" : w == ECGX_WAVE_T ? "t" : b->type == 'V' ? "V" : "N";
+            /* MIT beat codes: V PVC, / paced, f fusion of paced and normal, a aberrated premature */
+            const char *qrs = b->type == 'V' ? "V" : b->type == '/' ? "/" : b->type == 'f' ? "f" : b->type == 'a' ? "a" : "N";
+            const char *sym = w == ECGX_WAVE_P ? "p" : w == ECGX_WAVE_T ? "t" : qrs;
             push(a, x->onset, "(");
             push(a, x->peak, sym);
             push(a, x->offset, ")");
@@ -119,6 +121,32 @@ static cJSON *params_json(const ecgx_synth_options *o)
     cJSON_AddNumberToObject(n, "pl_amp_mv", o->pl_amp);
     cJSON_AddNumberToObject(n, "pl_freq_hz", o->pl_freq);
     if (o->use_snr) cJSON_AddNumberToObject(n, "snr_db", o->snr_db);
+    if (o->use_snr && o->snr_nst) cJSON_AddStringToObject(n, "snr_definition", "MIT-BIH noise stress test");
+    if (o->em_rms > 0) cJSON_AddNumberToObject(n, "em_rms_mv", o->em_rms);
+    if (o->leadoff_s > 0) cJSON_AddNumberToObject(n, "leadoff_s", o->leadoff_s);
+    if (o->saturation_s > 0) cJSON_AddNumberToObject(n, "saturation_s", o->saturation_s);
+    if (o->pvc_pattern) {
+        static const char *pats[] = {"isolated", "bigeminy", "trigeminy", "runs"};
+        cJSON_AddStringToObject(p, "pvc_pattern", pats[o->pvc_pattern & 3]);
+    }
+    if (o->aberrant_fraction > 0) cJSON_AddNumberToObject(p, "aberrant_fraction", o->aberrant_fraction);
+    if (o->morph_change_at > 0) {
+        cJSON_AddNumberToObject(p, "morph_change_at_s", o->morph_change_at);
+        cJSON_AddNumberToObject(p, "morph_change_deg", o->morph_change_deg);
+        cJSON_AddNumberToObject(p, "morph_change_gain", o->morph_change_gain > 0 ? o->morph_change_gain : 1);
+    }
+    if (o->pace_mode) {
+        static const char *modes[] = {"none", "atrial", "ventricular", "dual"};
+        cJSON *q = cJSON_AddObjectToObject(p, "pacing");
+        cJSON_AddStringToObject(q, "mode", modes[o->pace_mode & 3]);
+        cJSON_AddNumberToObject(q, "spike_width_s", o->pace_spike_width);
+        cJSON_AddNumberToObject(q, "spike_amp_mv", o->pace_spike_amp);
+        cJSON_AddNumberToObject(q, "av_delay_s", o->pace_av_delay);
+        cJSON_AddNumberToObject(q, "fusion", o->pace_fusion);
+        cJSON_AddNumberToObject(q, "pseudo_fusion", o->pace_pseudo);
+        cJSON_AddNumberToObject(q, "capture_fail", o->pace_fail);
+        cJSON_AddNumberToObject(q, "frontend_hz", o->frontend_hz);
+    }
     return p;
 }
 
@@ -198,8 +226,39 @@ static int truth_json(const char *path, const char *name, const ecgx_synth_optio
         }
         cJSON_AddItemToArray(beats, x);
     }
-    cJSON *ev = cJSON_AddObjectToObject(root, "evidence");
     int rc = 0;
+    if (o->pace_mode) { /* spikes: [sample, chamber, captured, peak mV after the front end] */
+        ecgx_synth_spike *sp = NULL;
+        int nsp = 0;
+        if ((rc = ecgx_synth_spikes(o, &sp, &nsp)) < 0) { cJSON_Delete(root); free(mask); return rc; }
+        cJSON *a = cJSON_AddArrayToObject(root, "pace_spikes");
+        for (int i = 0; i < nsp; i++) {
+            cJSON *x = cJSON_CreateObject();
+            char ch[2] = {sp[i].chamber, 0};
+            cJSON_AddNumberToObject(x, "sample", (double)sp[i].sample);
+            cJSON_AddStringToObject(x, "chamber", ch);
+            cJSON_AddBoolToObject(x, "captured", sp[i].captured);
+            cJSON_AddNumberToObject(x, "peak_mv", sp[i].peak_mv);
+            cJSON_AddItemToArray(a, x);
+        }
+        free(sp);
+    }
+    if (o->leadoff_s > 0 || o->saturation_s > 0) { /* [start, end) and the leads hit */
+        int64_t *bs = NULL, *be = NULL;
+        unsigned *bl = NULL;
+        int nb = 0;
+        if ((rc = ecgx_synth_artefacts(o, &bs, &be, &bl, &nb)) < 0) { cJSON_Delete(root); free(mask); return rc; }
+        cJSON *a = cJSON_AddArrayToObject(root, "artefacts");
+        for (int i = 0; i < nb; i++) {
+            cJSON *x = cJSON_CreateObject();
+            double v[2] = {(double)bs[i], (double)be[i]};
+            cJSON_AddItemToObject(x, "interval", cJSON_CreateDoubleArray(v, 2));
+            cJSON_AddItemToObject(x, "leads", lead_list_json(bl[i]));
+            cJSON_AddItemToArray(a, x);
+        }
+        free(bs); free(be); free(bl);
+    }
+    cJSON *ev = cJSON_AddObjectToObject(root, "evidence");
     for (int c = 0; c < ECGX_SYNTH_N_CONDITIONS && rc == 0; c++) {
         if (!(o->conditions >> c & 1u)) continue;
         if ((rc = ecgx_synth_evidence(o, f, n, ECGX_SYNTH_FLAG(c), mask)) < 0) break;

@@ -273,14 +273,18 @@ int ecgx_trees_train(const ecgx_trees_table *t, const ecgx_trees_options *opt_in
     char msg[512] = "";
 #pragma omp parallel for schedule(dynamic, 1)
     for (int c = 0; c < t->n_classes; c++) {
-        if (rc) continue;
+        int failed;
+#pragma omp atomic read
+        failed = rc;
+        if (failed) continue; /* one class failed: the others need not finish */
         int r = train_class(m, t, &opt, c, &m->cls[c]);
         if (r) {
 #pragma omp critical(trees_train_error)
             if (first_bad < 0 || c < first_bad) {
                 first_bad = c;
-                rc = r;
                 snprintf(msg, sizeof msg, "%s", ecgx_last_error());
+#pragma omp atomic write
+                rc = r;
             }
         }
     }

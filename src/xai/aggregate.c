@@ -178,25 +178,29 @@ int ecgx_xai_sentences(const ecgx_xai_summary *s, const char *cls, char *buf, si
     }
     int L = s->leads > 12 ? 12 : s->leads;
     double T = s->pos_total;
-    /* 1. the segment with the most positive relevance, and the fewest leads holding half of it */
+    /* 1. the segment with the most positive relevance, and its share in the top leads */
     int best = ECGX_SEG_P;
     double segf[ECGX_N_SEGMENTS] = {0};
     for (int g = 0; g < ECGX_N_SEGMENTS; g++)
         for (int l = 0; l < L; l++) segf[g] += s->seg_pos[l][g] / T;
     for (int g = 0; g < ECGX_N_SEGMENTS - 1; g++)
         if (segf[g] > segf[best]) best = g;
+    /* One list of top leads for every sentence (and the same measure as the
+     * per-lead bars of the report): leads ranked by their share of the positive
+     * relevance, those carrying at least half as much as the first (at most 4).
+     * Listing the leads of the dominant segment by another ranking, as before,
+     * gave two lists of "top leads" that disagreed on the same page. */
     int order[12];
     for (int l = 0; l < L; l++) order[l] = l;
     for (int i = 1; i < L; i++)
-        for (int j = i; j > 0 && s->seg_pos[order[j]][best] > s->seg_pos[order[j - 1]][best]; j--) {
+        for (int j = i; j > 0 && s->lead_pos[order[j]] > s->lead_pos[order[j - 1]]; j--) {
             int t = order[j];
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    /* the leads carrying at least half as much as the top one (at most 4) */
     double got = 0;
     int nsel = 0;
-    while (nsel < L && nsel < 4 && (nsel == 0 || s->seg_pos[order[nsel]][best] >= 0.5 * s->seg_pos[order[0]][best]))
+    while (nsel < L && nsel < 4 && (nsel == 0 || s->lead_pos[order[nsel]] >= 0.5 * s->lead_pos[order[0]]))
         got += s->seg_pos[order[nsel++]][best];
     char leads[96];
     name_leads(order, nsel, leads, sizeof leads);
@@ -209,8 +213,8 @@ int ecgx_xai_sentences(const ecgx_xai_summary *s, const char *cls, char *buf, si
         return (int)k;
     }
     if (segf[best] > 0)
-        OUT("%s: %d %% of positive relevance in the %s of %s (%d %% in the %s of all leads).\n", cls,
-            pct(got / T), seg_plural[best], leads, pct(segf[best]), seg_plural[best]);
+        OUT("%s: %d %% of positive relevance in the %s of all leads, %d %% in those of the top lead%s %s.\n", cls,
+            pct(segf[best]), seg_plural[best], pct(got / T), nsel > 1 ? "s" : "", leads);
     /* 2. regions */
     OUT("%s: by region: ", cls);
     for (int r = 0; r < 5; r++) {
@@ -220,16 +224,9 @@ int ecgx_xai_sentences(const ecgx_xai_summary *s, const char *cls, char *buf, si
         OUT("%s%s %d %%", r ? ", " : "", regions[r].name, pct(f));
     }
     OUT(".\n");
-    /* 3. top leads */
-    for (int l = 0; l < L; l++) order[l] = l;
-    for (int i = 1; i < L; i++)
-        for (int j = i; j > 0 && s->lead_pos[order[j]] > s->lead_pos[order[j - 1]]; j--) {
-            int t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
+    /* 3. the same top leads, ranked, with their shares */
     OUT("%s: top leads ", cls);
-    for (int i = 0; i < 3 && i < L; i++) OUT("%s%s (%d %%)", i ? ", " : "", lead_name(order[i]), pct(s->lead_pos[order[i]] / T));
+    for (int i = 0; i < nsel; i++) OUT("%s%s (%d %%)", i ? ", " : "", lead_name(order[i]), pct(s->lead_pos[order[i]] / T));
     OUT(".\n");
     /* 4. segments */
     OUT("%s: by segment: ", cls);
@@ -251,11 +248,12 @@ int ecgx_xai_dataset_stats_init(ecgx_xai_dataset_stats *d, int n_classes, int le
     d->beat_len = beat_len;
     d->count = calloc(n_classes, sizeof(int));
     d->beat_count = calloc(n_classes, sizeof(int));
+    d->time_only = calloc(n_classes, sizeof(int));
     d->lead_frac = calloc((size_t)n_classes * leads, sizeof(double));
     d->seg_frac = calloc((size_t)n_classes * ECGX_N_SEGMENTS, sizeof(double));
     d->leadseg_frac = calloc((size_t)n_classes * leads * ECGX_N_SEGMENTS, sizeof(double));
     d->beat = calloc((size_t)n_classes * leads * (beat_len ? beat_len : 1), sizeof(double));
-    if (!d->count || !d->beat_count || !d->lead_frac || !d->seg_frac || !d->leadseg_frac || !d->beat) {
+    if (!d->count || !d->beat_count || !d->time_only || !d->lead_frac || !d->seg_frac || !d->leadseg_frac || !d->beat) {
         ecgx_xai_dataset_stats_free(d);
         return ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
     }
@@ -266,6 +264,7 @@ void ecgx_xai_dataset_stats_free(ecgx_xai_dataset_stats *d)
 {
     free(d->count);
     free(d->beat_count);
+    free(d->time_only);
     free(d->lead_frac);
     free(d->seg_frac);
     free(d->leadseg_frac);
@@ -288,6 +287,7 @@ int ecgx_xai_dataset_stats_add(ecgx_xai_dataset_stats *d, int cls, double prob, 
     double T = s->pos_total > 0 ? s->pos_total : 1, top = 0;
     int L = d->leads < s->leads ? d->leads : s->leads;
     d->count[cls]++;
+    if (s->time_only) d->time_only[cls]++;
     for (int l = 0; l < L; l++) {
         d->lead_frac[(size_t)cls * d->leads + l] += s->lead_pos[l] / T;
         if (s->lead_pos[l] / T > top) top = s->lead_pos[l] / T;
@@ -319,6 +319,9 @@ void ecgx_xai_dataset_stats_summary(const ecgx_xai_dataset_stats *d, int cls, ec
     if (cls < 0 || cls >= d->n_classes) return;
     int n = d->count[cls];
     s->leads = d->leads;
+    /* one time-only map among the records is enough for the lead shares to
+     * carry no lead information (they are spread evenly by construction) */
+    s->time_only = d->time_only[cls] > 0;
     if (!n) return;
     for (int l = 0; l < d->leads; l++) {
         s->lead_pos[l] = d->lead_frac[(size_t)cls * d->leads + l] / n;

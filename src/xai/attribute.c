@@ -30,13 +30,23 @@ int ecgx_xai_method_from_name(const char *name)
     return -1;
 }
 
-static const char *const baseline_names[] = {"zero", "filtered", "blurred"};
-const char *ecgx_xai_baseline_name(ecgx_xai_baseline b) { return (unsigned)b < 3 ? baseline_names[b] : "?"; }
+static const char *const baseline_names[] = {"zero", "filtered", "blurred", "normal"};
+const char *ecgx_xai_baseline_name(ecgx_xai_baseline b) { return (unsigned)b < 4 ? baseline_names[b] : "?"; }
 int ecgx_xai_baseline_from_name(const char *name)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (name && strcasecmp(name, baseline_names[i]) == 0) return i;
     return -1;
+}
+
+ecgx_xai_baseline ecgx_xai_default_baseline(const ecgx_model *m)
+{
+    return m && ecgx_model_in_channels(m) == ECGX_N_STD_LEADS ? ECGX_BASELINE_NORMAL : ECGX_BASELINE_ZERO;
+}
+
+int ecgx_xai_method_uses_baseline(ecgx_xai_method m)
+{
+    return m == ECGX_XAI_IG || m == ECGX_XAI_DEEPLIFT || m == ECGX_XAI_OCCLUSION;
 }
 
 static const char *const rule_names[] = {"composite", "epsilon", "gamma", "alphabeta", "zbox"};
@@ -59,7 +69,7 @@ ecgx_xai_options ecgx_xai_options_default(ecgx_xai_method method)
     o.baseline_param = 0; /* per kind, see make_baseline */
     o.fs = 100;
     o.steps = 64;
-    o.batch = 16;
+    o.batch = 0; /* IG: one step per thread; perturbations: 16 */
     o.quadrature = ECGX_QUAD_TRAPEZOID; /* see docs/xai.md: better than Gauss-Legendre on ReLU kinks */
     o.nt_samples = method == ECGX_XAI_SMOOTHGRAD ? 16 : 0;
     o.nt_kind = ECGX_NT_MEAN;
@@ -243,6 +253,8 @@ int ecgx_xai_make_baseline(const float *x, int channels, int length, ecgx_xai_ba
         for (int c = 0; c < channels; c++) gaussian_blur(x + (size_t)c * length, x0 + (size_t)c * length, length, sd);
         return 0;
     }
+    case ECGX_BASELINE_NORMAL:
+        return xai_normal_baseline(channels, length, param, fs, x0);
     }
     return ecgx_error(ECGX_ERR_ARG, "xai: unknown baseline %d", (int)kind);
 }
@@ -357,6 +369,12 @@ int ecgx_xai_attribute(ecgx_model *m, const float *x, int length, const ecgx_xai
         rc = ecgx_error(ECGX_ERR_ARG, "xai: target class %d, but the model has %d classes", target, ecgx_model_n_classes(m));
     /* a forward pass only to choose the class; the methods report f(x) themselves */
     if (!rc && target < 0) rc = xai_resolve_target(m, x, length, opts->target, &target, &logit);
+    /* the normal baseline's scale, when not given: the one this model finds least like any class */
+    ecgx_xai_options resolved = *opts;
+    if (!rc && resolved.baseline == ECGX_BASELINE_NORMAL && !(resolved.baseline_param > 0) &&
+        ecgx_xai_method_uses_baseline(resolved.method))
+        rc = ecgx_xai_normal_scale(m, length, resolved.fs, &resolved.baseline_param, NULL);
+    opts = &resolved;
     if (!rc) {
         if (opts->nt_samples > 0 || opts->method == ECGX_XAI_SMOOTHGRAD) {
             ecgx_xai_options o = *opts;
@@ -373,6 +391,7 @@ int ecgx_xai_attribute(ecgx_model *m, const float *x, int length, const ecgx_xai
             (*out)->logit = logit;
         }
         (*out)->baseline = opts->baseline;
+        (*out)->baseline_param = opts->baseline_param;
         if (layer >= 0 && !(*out)->layer[0])
             snprintf((*out)->layer, sizeof (*out)->layer, "%s", ecgx_model_layer_name(m, layer));
     }

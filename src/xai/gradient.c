@@ -4,6 +4,7 @@
 #include "xai/xai_internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,11 +93,27 @@ static int simple_gradient(ecgx_model *m, const float *x, int L, const ecgx_xai_
     return rc;
 }
 
+/* IG's default batch: one alpha step per thread when those threads have
+ * cores to themselves. The forward pass then runs sample-major (each thread
+ * one input, its activations in cache) and the arenas stay small;
+ * resnet1d_wang on 12 x 1000 with 2 idle threads: 64 steps in 0.23 s with
+ * batches of 2 against 0.33 s with batches of 16, whose 300 MB of
+ * activations cost 75,000 page faults in a fresh process. On cores other
+ * processes keep busy, small batches multiply the backward pass's per-layer
+ * barriers, each waiting for a descheduled thread (ecgx report: 18 s against
+ * 7 s under a load of 13): there the batch stays 16 (docs/xai.md). */
+static int xai_ig_auto_batch(void)
+{
+    int t = omp_get_max_threads();
+    if (t > 1 && ecgx_nn_threads_available() < t) return 16;
+    return t < 1 ? 1 : t > 16 ? 16 : t;
+}
+
 static int integrated_gradients(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target,
                                 int layer, ecgx_attribution **out)
 {
     int C = ecgx_model_in_channels(m), nc = ecgx_model_n_classes(m);
-    int n = o->steps > 0 ? o->steps : 64, B = o->batch > 0 ? o->batch : 16;
+    int n = o->steps > 0 ? o->steps : 64, B = o->batch > 0 ? o->batch : xai_ig_auto_batch();
     if (n > 100000) return ecgx_error(ECGX_ERR_RANGE, "xai: %d IG steps is too many", n);
     if (B > n) B = n;
     size_t nx = (size_t)C * L;

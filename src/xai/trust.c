@@ -109,6 +109,32 @@ static double *ranks(const float *a, int64_t n, int absolute)
     return r;
 }
 
+int ecgx_xai_perturbation_curve_random(ecgx_model *m, const float *x, const float *x0, int L, int target,
+                                       int insertion, int n_steps, int unit, int repeats, uint64_t seed,
+                                       double *auc)
+{
+    int C = ecgx_model_in_channels(m);
+    if (repeats < 1) return ecgx_error(ECGX_ERR_ARG, "xai: %d random orders", repeats);
+    if (target < 0 || target >= ecgx_model_n_classes(m)) return ecgx_error(ECGX_ERR_ARG, "xai: target class %d", target);
+    ecgx_attribution *a = xai_attribution_new(ECGX_XAI_SALIENCY, target, C, L);
+    float *probs = malloc(sizeof(float) * (size_t)(n_steps > 0 ? n_steps + 1 : 1));
+    int rc = a && probs ? 0 : ecgx_error(ECGX_ERR_NOMEM, "xai: out of memory");
+    uint64_t rng = seed * 0x2545F4914F6CDD1Dull + 99;
+    double total = 0;
+    /* a random relevance per sample ranks the blocks (sums of `unit` uniform
+     * draws) in a random order: the curve of an explanation that knows nothing */
+    for (int r = 0; r < repeats && !rc; r++) {
+        for (size_t i = 0; i < (size_t)C * L; i++) a->relevance[i] = (float)xai_rng_uniform(&rng);
+        double v = 0;
+        rc = ecgx_xai_perturbation_curve(m, x, x0, L, a, insertion, n_steps, unit, probs, &v);
+        total += v;
+    }
+    if (!rc) *auc = total / repeats;
+    free(probs);
+    ecgx_attribution_free(a);
+    return rc;
+}
+
 double ecgx_xai_spearman(const float *a, const float *b, int64_t n, int absolute)
 {
     if (n < 2) return NAN;

@@ -24,6 +24,9 @@ int xai_find_layer(const ecgx_model *m, const char *name, int *out);
 /* The last convolutional layer (CAMs' default), or -1. */
 int xai_last_conv(const ecgx_model *m);
 
+/* The normal baseline (baseline_normal.c): [channels][length] at fs. */
+int xai_normal_baseline(int channels, int length, double scale, double fs, float *x0);
+
 /* Method families. */
 int xai_gradient_methods(ecgx_model *m, const float *x, int L, const ecgx_xai_options *o, int target,
                          int layer, ecgx_attribution **out);

@@ -1,0 +1,52 @@
+/* Shared insides of the clusters module: not part of the public API. */
+#ifndef ECGX_CLUSTERS_INTERNAL_H
+#define ECGX_CLUSTERS_INTERNAL_H
+
+#include "ecgx/clusters.h"
+
+/* Layer indices of c's layer names in m; error naming the missing one. */
+int clusters_layer_indices(const ecgx_clusters *c, const ecgx_model *m, int *idx);
+
+/* ecgx_clusters_features without the forward pass: the activations of the
+ * model's last forward (of one input of `length` samples). */
+int clusters_collect(const ecgx_model *m, const int *layers, int n_layers, int length, float *feat, int *dim,
+                     int shift);
+
+/* Standardised features and posterior of the input of the model's last
+ * forward pass (one input of `length` samples): resp [length][k]
+ * (malloc'd into *resp). */
+int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *idx, int length, float **resp);
+/* ecgx_clusters_assign_input after its forward pass: everything the clusters
+ * add to the network's own work (timed apart by bench/bench_clusters). */
+int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int length, ecgx_clusters_record *out);
+
+/* The surrogate's features of a record: its cluster proportions, and (when
+ * c->surrogate_features is 2) each cluster's largest proportion over the
+ * model's windows. */
+int clusters_surrogate_dim(const ecgx_clusters *c);
+void clusters_surrogate_features(const ecgx_clusters *c, const ecgx_clusters_record *r, float *f);
+
+/* What one pass over records gives (records.c). */
+typedef struct clusters_pass_out {
+    int n;
+    float *prop;          /* [n][k] cluster proportions */
+    float *sfeat;         /* [n][clusters_surrogate_dim] the surrogate's features */
+    /* per window (surrogate mode 3): proportions [n_win][k], the CNN's window
+     * logits [n_win][n_classes], and record i's windows win_off[i]..win_off[i+1]-1 */
+    int n_win, cap_win;
+    float *wprop, *wlogit;
+    int *win_off;
+    double *entropy;      /* [n] mean entropy */
+    float *cnn;           /* [n][n_classes] CNN probabilities */
+    float *y;             /* [n][n_classes] true labels */
+    double *contingency;  /* [k][ECGX_CW_N] model-rate samples */
+    int n_delineated;
+} clusters_pass_out;
+int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds, const int *idx, int n,
+                  const char *label, int quiet, clusters_pass_out *o);
+void clusters_pass_free(clusters_pass_out *o);
+
+/* Monotonic seconds. */
+double clusters_now(void);
+
+#endif
