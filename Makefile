@@ -22,6 +22,21 @@ CFLAGS  ?=
 CFLAGS  += -std=c11 $(OPT) -g $(WARN) $(DEFS) $(INCS) -fPIC -fopenmp $(SANFL)
 LDLIBS  := -lxgboost -lopenblas -lcjson -lspng -lz -lm -lpthread -fopenmp $(SANFL)
 
+# MPI for data-parallel training (`mpirun -np N build/ecgx train ...`,
+# docs/nn.md): used when Open MPI's pkg-config file (ompi-c) or mpicc is
+# found; MPI=0 builds without it, MPI=1 insists. Switching needs a clean
+# build tree (or another BUILD=).
+MPI     ?= auto
+ifeq ($(MPI),auto)
+  MPI := $(shell (pkg-config --exists ompi-c || command -v mpicc) >/dev/null 2>&1 && echo 1 || echo 0)
+endif
+ifeq ($(MPI),1)
+  MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null || mpicc --showme:compile)
+  MPI_LIBS   := $(shell pkg-config --libs ompi-c 2>/dev/null || mpicc --showme:link)
+  CFLAGS     += -DECGX_HAVE_MPI $(MPI_CFLAGS)
+  LDLIBS     += $(MPI_LIBS)
+endif
+
 LIB_SRC   := $(sort $(wildcard src/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC  := $(sort $(wildcard tools/*.c))

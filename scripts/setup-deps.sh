@@ -25,7 +25,9 @@ libxgboost-dev
 "
 # Tests: independent references (PyTorch, scikit-learn, NumPy), Chromium for
 # the report screenshot test, clang and its libFuzzer runtime for the fuzz
-# targets (.ci/run). Tests that need one of them skip when it is absent.
+# targets (.ci/run), Open MPI for data-parallel training (the Makefile builds
+# with it when found; tests/test_train_mpi.c). Tests that need one of them
+# skip when it is absent.
 TEST_PKGS="
 python3
 python3-numpy
@@ -35,6 +37,8 @@ python3-xgboost
 chromium
 clang
 libclang-rt-14-dev
+libopenmpi-dev
+openmpi-bin
 "
 
 case "${1:-build}" in

@@ -279,6 +279,114 @@ void nn_bn_bwd(int B, int C, int L, const float *x, const float *dy, const float
     }
 }
 
+/* scratch: at least 2 * C doubles. */
+void nn_bn_train_fwd_sharded(int B, int C, int L, int n_shards, const float *x, float *y, const float *gamma,
+                             const float *beta, float *rmean, float *rvar, float eps, float momentum, float *save,
+                             double *scratch, void (*reduce)(double *, int, void *), void *user)
+{
+    double N = (double)B * L * n_shards, *sum = scratch, *ss = scratch + C;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double acc = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *xr = x + ((int64_t)b * C + c) * L;
+            double s = 0.0;
+#pragma omp simd reduction(+ : s)
+            for (int t = 0; t < L; t++) s += xr[t];
+            acc += s;
+        }
+        sum[c] = acc;
+    }
+    reduce(sum, C, user);
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double mean = sum[c] / N, acc = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *xr = x + ((int64_t)b * C + c) * L;
+            double s = 0.0;
+#pragma omp simd reduction(+ : s)
+            for (int t = 0; t < L; t++) {
+                double d = (double)xr[t] - mean;
+                s += d * d;
+            }
+            acc += s;
+        }
+        ss[c] = acc;
+    }
+    reduce(ss, C, user);
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double mean = sum[c] / N, var = ss[c] / N;
+        float mf = (float)mean;
+        float inv = (float)(1.0 / sqrt(var + eps));
+        save[c] = mf;
+        save[C + c] = inv;
+        float g = gamma ? gamma[c] : 1.0f, bb = beta ? beta[c] : 0.0f;
+        float a = g * inv, sh = bb - mf * g * inv;
+        for (int b = 0; b < B; b++) {
+            const float *xr = x + ((int64_t)b * C + c) * L;
+            float *yr = y + ((int64_t)b * C + c) * L;
+#pragma omp simd
+            for (int t = 0; t < L; t++) yr[t] = xr[t] * a + sh;
+        }
+        if (rmean) {
+            double unbiased = N > 1 ? var * N / (N - 1) : var;
+            rmean[c] = (float)((1.0 - momentum) * rmean[c] + momentum * mean);
+            rvar[c] = (float)((1.0 - momentum) * rvar[c] + momentum * unbiased);
+        }
+    }
+}
+
+/* scratch: at least 4 * C doubles. */
+void nn_bn_bwd_sharded(int B, int C, int L, int n_shards, const float *x, const float *dy, const float *gamma,
+                       const float *save, float *dgamma, float *dbeta, float *dx, int acc, double *scratch,
+                       void (*reduce)(double *, int, void *), void *user)
+{
+    double N = (double)B * L * n_shards, *loc = scratch, *glob = scratch + 2 * C;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float mean = save[c];
+        double sdy = 0.0, sdyx = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *xr = x + ((int64_t)b * C + c) * L;
+            const float *dr = dy + ((int64_t)b * C + c) * L;
+            double s1 = 0.0, s2 = 0.0;
+#pragma omp simd reduction(+ : s1, s2)
+            for (int t = 0; t < L; t++) {
+                s1 += dr[t];
+                s2 += (double)dr[t] * ((double)xr[t] - mean);
+            }
+            sdy += s1;
+            sdyx += s2;
+        }
+        loc[c] = glob[c] = sdy;
+        loc[C + c] = glob[C + c] = sdyx;
+    }
+    reduce(glob, 2 * C, user);
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float mean = save[c], inv = save[C + c];
+        if (dgamma) dgamma[c] += (float)(loc[C + c] * inv); /* this shard's part */
+        if (dbeta) dbeta[c] += (float)loc[c];
+        if (!dx) continue;
+        float g = gamma ? gamma[c] : 1.0f;
+        float k = g * inv;
+        float mdy = (float)(glob[c] / N);
+        float mdg = (float)(glob[C + c] * inv / N);
+        for (int b = 0; b < B; b++) {
+            const float *xr = x + ((int64_t)b * C + c) * L;
+            const float *dr = dy + ((int64_t)b * C + c) * L;
+            float *o = dx + ((int64_t)b * C + c) * L;
+#pragma omp simd
+            for (int t = 0; t < L; t++) {
+                float xhat = (xr[t] - mean) * inv;
+                float v = k * (dr[t] - mdy - xhat * mdg);
+                o[t] = acc ? o[t] + v : v;
+            }
+        }
+    }
+}
+
 void nn_relu_fwd(int64_t n, const float *x, float *y)
 {
 #pragma omp simd

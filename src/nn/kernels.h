@@ -37,6 +37,17 @@ void nn_affine_sample(int C, int L, const float *x, const float *scale, const fl
 void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float *gamma,
                      const float *beta, float *rmean, float *rvar, float eps, float momentum,
                      float *save);
+/* nn_bn_train_fwd / nn_bn_bwd (train) for one of several data-parallel
+ * shards of a batch: the per-channel sums are completed by reduce (a sum
+ * over the shards, in place) and N_total = B * L * n_shards; the same
+ * two-pass mean and variance as nn_bn_train_fwd. dgamma and dbeta get
+ * this shard's part (the caller sums gradients over shards). */
+void nn_bn_train_fwd_sharded(int B, int C, int L, int n_shards, const float *x, float *y, const float *gamma,
+                             const float *beta, float *rmean, float *rvar, float eps, float momentum, float *save,
+                             double *scratch, void (*reduce)(double *, int, void *), void *user);
+void nn_bn_bwd_sharded(int B, int C, int L, int n_shards, const float *x, const float *dy, const float *gamma,
+                       const float *save, float *dgamma, float *dbeta, float *dx, int acc, double *scratch,
+                       void (*reduce)(double *, int, void *), void *user);
 /* Backward over the batch. train: through batch statistics; else through
  * the fixed (running) statistics. save holds mean/invstd used in forward. */
 void nn_bn_bwd(int B, int C, int L, const float *x, const float *dy, const float *gamma,

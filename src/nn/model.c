@@ -781,18 +781,33 @@ static int forward(ecgx_model *m, const float *x, int batch, int length, float *
             if (m->training && L->type == ECGX_LAYER_BATCHNORM1D) {
                 int c, l;
                 const float *xin = src_out(m, L->in[0], 0, &c, &l);
-                nn_bn_train_fwd(batch, c, l, xin, L->out, nn_P(m, L->w), nn_P(m, L->b), BUF(m, L->rm), BUF(m, L->rv),
-                                L->eps, L->momentum, L->save);
+                if (m->n_shards > 1) {
+                    double *scr = malloc(sizeof(double) * 2 * (size_t)c);
+                    if (!scr) return ecgx_error(ECGX_ERR_NOMEM, "model: out of memory for batch-norm sums");
+                    nn_bn_train_fwd_sharded(batch, c, l, m->n_shards, xin, L->out, nn_P(m, L->w), nn_P(m, L->b),
+                                            BUF(m, L->rm), BUF(m, L->rv), L->eps, L->momentum, L->save, scr, m->reduce,
+                                            m->reduce_user);
+                    free(scr);
+                } else {
+                    nn_bn_train_fwd(batch, c, l, xin, L->out, nn_P(m, L->w), nn_P(m, L->b), BUF(m, L->rm),
+                                    BUF(m, L->rv), L->eps, L->momentum, L->save);
+                }
                 L->num_batches_tracked++;
             } else if (m->training && L->type == ECGX_LAYER_DROPOUT) {
                 int c, l;
                 const float *xin = src_out(m, L->in[0], 0, &c, &l);
                 int64_t n = (int64_t)batch * c * l;
                 float keep = 1.0f - L->p, sc = keep > 0 ? 1.0f / keep : 0.0f;
+                /* a shard draws the masks of the shards before it too (and
+                 * after it, below), so that the global batch gets the one
+                 * sequence a single model would draw */
+                int before = m->n_shards > 1 ? m->shard : 0, after = m->n_shards > 1 ? m->n_shards - 1 - m->shard : 0;
+                for (int64_t j = 0; j < n * before; j++) (void)nn_rng_uniform(&m->rng);
                 for (int64_t j = 0; j < n; j++) {
                     L->mask[j] = nn_rng_uniform(&m->rng) < keep ? sc : 0.0f;
                     L->out[j] = xin[j] * L->mask[j];
                 }
+                for (int64_t j = 0; j < n * after; j++) (void)nn_rng_uniform(&m->rng);
             } else if (L->type == ECGX_LAYER_CONV1D && L->wino) {
                 /* blocks of tiles across the batch, shared by the threads */
                 int cin, lin;
@@ -985,8 +1000,17 @@ int ecgx_model_backward(ecgx_model *m, const float *dlogits, float *dinput, int 
             int c, l;
             const float *x = src_out(m, L->in[0], 0, &c, &l);
             float *dx = grad_dst(m, L->in[0], want_input, &acc);
-            nn_bn_bwd(B, c, l, x, L->grad, nn_P(m, L->w), L->save, m->training, param_grads ? nn_G(m, L->w) : NULL,
-                      param_grads ? nn_G(m, L->b) : NULL, dx, acc);
+            if (m->training && m->n_shards > 1) {
+                double *scr = malloc(sizeof(double) * 4 * (size_t)c);
+                if (!scr) return ecgx_error(ECGX_ERR_NOMEM, "model: out of memory for batch-norm sums");
+                nn_bn_bwd_sharded(B, c, l, m->n_shards, x, L->grad, nn_P(m, L->w), L->save,
+                                  param_grads ? nn_G(m, L->w) : NULL, param_grads ? nn_G(m, L->b) : NULL, dx, acc, scr,
+                                  m->reduce, m->reduce_user);
+                free(scr);
+            } else {
+                nn_bn_bwd(B, c, l, x, L->grad, nn_P(m, L->w), L->save, m->training, param_grads ? nn_G(m, L->w) : NULL,
+                          param_grads ? nn_G(m, L->b) : NULL, dx, acc);
+            }
             break;
         }
         case ECGX_LAYER_RELU: {
@@ -1258,3 +1282,11 @@ static double forward_flops(const ecgx_model *m, int length, int executed)
 
 double ecgx_model_forward_flops(const ecgx_model *m, int length) { return forward_flops(m, length, 0); }
 double ecgx_model_forward_flops_executed(const ecgx_model *m, int length) { return forward_flops(m, length, 1); }
+
+void nn_model_set_shard(ecgx_model *m, int shard, int n_shards, void (*reduce)(double *, int, void *), void *user)
+{
+    m->shard = n_shards > 1 ? shard : 0;
+    m->n_shards = n_shards > 1 ? n_shards : 0;
+    m->reduce = reduce;
+    m->reduce_user = user;
+}

@@ -95,7 +95,20 @@ struct ecgx_model {
      * inside ecgx that writes weights sets forms = 0. */
     int forms, weights_exposed;
     char *grad_init;              /* per layer, during backward */
+    /* Data parallelism (nn_model_set_shard): this model sees shard `shard`
+     * of `n_shards` equal parts of each global batch; training-mode batch
+     * norm reduces its statistics over all shards through `reduce` (sums
+     * of doubles, in place), and dropout draws the whole global batch's
+     * masks, keeping its own part, so that the shards together compute what
+     * one model would on the global batch. n_shards 0 or 1: none. */
+    int shard, n_shards;
+    void (*reduce)(double *buf, int n, void *user);
+    void *reduce_user;
 };
+
+/* Makes m one of n_shards data-parallel replicas (see above); reduce sums
+ * a buffer of doubles over all replicas in place. n_shards <= 1: alone. */
+void nn_model_set_shard(ecgx_model *m, int shard, int n_shards, void (*reduce)(double *, int, void *), void *user);
 
 /* *p holds at least `need` elements of `elem` bytes (grown, contents not
  * kept, when *cap is smaller); a negative status when out of memory. */
