@@ -12,9 +12,13 @@
  *   - the whole pipeline on a synthetic data set: fit (mixture, wave names,
  *     surrogate), save/load round trip, the NMI of the clusters against the
  *     TRUE P/QRS/T/TP segments of fresh synthetic records, evaluation;
+ *   - batching: a record's aligned activations read from a batch of three
+ *     (clusters_collect's sample index) equal those of the record forwarded
+ *     alone, to float rounding (the fitting passes run batches);
  *   - bad input: a clusters file from another model, a damaged or foreign
  *     file, each a clear error naming the file. */
 #include "check.h"
+#include "clusters/internal.h"
 #include "ecgx/clusters.h"
 #include "ecgx/synth.h"
 
@@ -107,6 +111,45 @@ static void test_alignment_impulse(void)
 }
 
 /* A synthetic data set in tmp/syn: normal and a few conditions, 500 Hz. */
+/* Three different 10 s inputs (noise plus a slow wave, different per record):
+ * each alone, then all three as one batch; record b's features from the batch
+ * must equal its features alone. Fails if the batch index picked another
+ * record's activations (the records differ by far more than the tolerance). */
+static void test_batched_activations(void)
+{
+    enum { L = 1000, B = 3 };
+    int cin = ecgx_model_in_channels(m), D = 0;
+    float *X = malloc(sizeof(float) * (size_t)B * cin * L);
+    CHECK(X != NULL);
+    uint64_t st = 12345;
+    for (size_t i = 0; i < (size_t)B * cin * L; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        size_t b = i / ((size_t)cin * L), t = i % L;
+        X[i] = (float)((double)(st >> 40) / (double)(1ull << 24) - 0.5) * 0.2f + (float)sin(0.01 * (double)t * (double)(b + 1));
+    }
+    CHECK_OK(ecgx_clusters_features(m, layers, 3, X, L, NULL, &D, 0));
+    float *alone = malloc(sizeof(float) * (size_t)B * L * D), *batch = malloc(sizeof(float) * (size_t)L * D);
+    CHECK(alone && batch);
+    for (int b = 0; b < B; b++)
+        CHECK_OK(ecgx_clusters_features(m, layers, 3, X + (size_t)b * cin * L, L, alone + (size_t)b * L * D, &D, 0));
+    CHECK(ecgx_model_forward(m, X, B, L, NULL) >= 0);
+    double worst = 0, scale = 0, other = 0;
+    for (int b = 0; b < B; b++) {
+        CHECK_OK(clusters_collect(m, layers, 3, L, b, batch, &D, 0));
+        const float *a = alone + (size_t)b * L * D, *o = alone + (size_t)((b + 1) % B) * L * D;
+        for (size_t i = 0; i < (size_t)L * D; i++) {
+            worst = fmax(worst, fabs((double)batch[i] - a[i]));
+            scale = fmax(scale, fabs((double)a[i]));
+            other = fmax(other, fabs((double)batch[i] - o[i]));
+        }
+    }
+    CHECK_MSG(worst <= 1e-5 * (1 + scale), "batched activations differ from single ones by %g (scale %g)", worst, scale);
+    CHECK_MSG(other > 1e-2 * (1 + scale), "records indistinguishable (%g): the test could not fail", other);
+    CHECK(clusters_collect(m, layers, 3, L, B, batch, &D, 0) != 0); /* past the batch: an error */
+    printf("batched vs single activations: max |diff| %.3g (scale %.3g)\n", worst, scale);
+    free(X), free(alone), free(batch);
+}
+
 static int make_synth_set(char *dir, size_t n)
 {
     snprintf(dir, n, "%s/syn", tmp);
@@ -280,6 +323,7 @@ int main(void)
     RUN(test_default_layers);
     RUN(test_alignment_exact);
     RUN(test_alignment_impulse);
+    RUN(test_batched_activations);
     RUN(test_pipeline);
     RUN(test_bad_files);
     ecgx_model_free(m);

@@ -26,10 +26,10 @@ int clusters_layer_indices(const ecgx_clusters *c, const ecgx_model *m, int *idx
     return 0;
 }
 
-int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *idx, int length, float **resp)
+int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *idx, int length, int b, float **resp)
 {
     int D = 0;
-    int rc = clusters_collect(m, idx, c->n_layers, length, NULL, &D, 0);
+    int rc = clusters_collect(m, idx, c->n_layers, length, b, NULL, &D, 0);
     if (rc) return rc;
     if (D != c->dim)
         return ecgx_error(ECGX_ERR_ARG, "clusters: the layers give %d features, the clusters were fitted on %d", D, c->dim);
@@ -39,7 +39,7 @@ int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *i
         free(f), free(*resp), *resp = NULL;
         return ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
     }
-    rc = clusters_collect(m, idx, c->n_layers, length, f, &D, 0);
+    rc = clusters_collect(m, idx, c->n_layers, length, b, f, &D, 0);
     float *z = NULL;
     if (!rc) {
         ecgx_clusters_standardize(f, length, D, c->mean, c->sd);
@@ -74,16 +74,16 @@ int ecgx_clusters_assign_input(const ecgx_clusters *c, ecgx_model *m, const floa
     int rc = clusters_layer_indices(c, m, idx);
     if (!rc) rc = ecgx_clusters_features(m, idx, c->n_layers, x, length, NULL, &D, 0); /* the forward pass */
     if (rc) return rc;
-    return clusters_assign_forwarded(c, m, length, out);
+    return clusters_assign_forwarded(c, m, length, 0, out);
 }
 
-int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int length, ecgx_clusters_record *out)
+int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int length, int b, ecgx_clusters_record *out)
 {
     memset(out, 0, sizeof *out);
     int idx[ECGX_CLUSTERS_MAX_LAYERS], K = c->gmm.k;
     int rc = clusters_layer_indices(c, m, idx);
     float *resp = NULL;
-    if (!rc) rc = clusters_posterior(c, m, idx, length, &resp);
+    if (!rc) rc = clusters_posterior(c, m, idx, length, b, &resp);
     if (rc) return rc;
     out->k = K;
     out->n = out->n_model = length;

@@ -71,48 +71,45 @@ static int pass1(ecgx_model *m, const ecgx_dataset *ds, const int *rec_idx, int 
     ecgx_rng_seed(&rng, o->seed, 0x726573ull);
     ecgx_progress pb;
     ecgx_progress_begin(&pb, "clusters pass 1", n, o->quiet);
-    for (int i = 0; i < n && !rc; i++) {
-        ecgx_record *rec = NULL;
-        float *x = NULL;
-        int L = 0, d = 0;
-        rc = ecgx_dataset_load(ds, rec_idx[i], &rec);
-        if (!rc) rc = ecgx_model_prepare_record(m, rec, 0, &x, &L, NULL, NULL, 0);
-        if (!rc) rc = ecgx_clusters_features(m, idx, n_layers, x, L, NULL, &d, 0);
-        if (!rc && !D) {
-            D = d;
-            rc = ecgx_clusters_moments_init(mom, D);
-            if (!rc && !(R = malloc(sizeof(float) * (size_t)cap * D)))
-                rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory for a reservoir of %lld x %d", (long long)cap, D);
-        }
-        if (!rc && (size_t)L * D > feat_cap) {
-            free(feat);
-            feat_cap = (size_t)L * D;
-            if (!(feat = malloc(sizeof(float) * feat_cap))) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
-        }
-        if (!rc) rc = clusters_collect(m, idx, n_layers, L, feat, &d, 0);
-        if (!rc) {
-            ecgx_clusters_moments_add(mom, feat, L);
-            for (int t = 0; t < L; t += o->step) {
-                int64_t slot = -1;
-                if (filled < cap) slot = filled++;
-                else {
-                    int64_t j = (int64_t)(ecgx_rng_uniform(&rng) * (double)(seen + 1));
-                    if (j < cap) slot = j;
+    clusters_batch bt = {0};
+    for (int i = 0; i < n && !rc;) {
+        rc = clusters_batch_load(&bt, m, ds, rec_idx, n, i, CLUSTERS_BATCH);
+        for (int j0 = 0, j1 = 0; j0 < bt.n && !rc; j0 = j1) {
+            rc = clusters_batch_forward(&bt, m, ds, j0, &j1);
+            for (int j = j0; j < j1 && !rc; j++) {
+                int L = bt.L[j], d = 0;
+                rc = clusters_collect(m, idx, n_layers, L, j - j0, NULL, &d, 0);
+                if (!rc && !D) {
+                    D = d;
+                    rc = ecgx_clusters_moments_init(mom, D);
+                    if (!rc && !(R = malloc(sizeof(float) * (size_t)cap * D)))
+                        rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory for a reservoir of %lld x %d", (long long)cap, D);
                 }
-                seen++;
-                if (slot >= 0) memcpy(R + (size_t)slot * D, feat + (size_t)t * D, sizeof(float) * (size_t)D);
+                if (!rc && (size_t)L * D > feat_cap) {
+                    free(feat);
+                    feat_cap = (size_t)L * D;
+                    if (!(feat = malloc(sizeof(float) * feat_cap))) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+                }
+                if (!rc) rc = clusters_collect(m, idx, n_layers, L, j - j0, feat, &d, 0);
+                if (!rc) {
+                    ecgx_clusters_moments_add(mom, feat, L);
+                    for (int t = 0; t < L; t += o->step) {
+                        int64_t slot = -1;
+                        if (filled < cap) slot = filled++;
+                        else {
+                            int64_t r = (int64_t)(ecgx_rng_uniform(&rng) * (double)(seen + 1));
+                            if (r < cap) slot = r;
+                        }
+                        seen++;
+                        if (slot >= 0) memcpy(R + (size_t)slot * D, feat + (size_t)t * D, sizeof(float) * (size_t)D);
+                    }
+                }
             }
         }
-        if (rc) {
-            ecgx_dataset_entry e;
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s", ecgx_last_error());
-            if (ecgx_dataset_record_info(ds, rec_idx[i], &e) == 0) rc = ecgx_error(rc, "%s: %s", e.path, msg);
-        }
-        free(x);
-        ecgx_record_free(rec);
-        ecgx_progress_update(&pb, i + 1);
+        i += bt.n;
+        ecgx_progress_update(&pb, i);
     }
+    clusters_batch_free(&bt);
     ecgx_progress_end(&pb);
     free(feat);
     if (rc) {
