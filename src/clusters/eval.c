@@ -83,7 +83,7 @@ int ecgx_clusters_evaluate(const ecgx_clusters *c, ecgx_model *m, const ecgx_dat
             int all = 1;
             for (int k = 0; k < C; k++) {
                 size_t q = (size_t)i * C + k;
-                int call = p.cnn[q] >= c->thresholds[k], s = sp[q] >= 0.5f, y = p.y[q] > 0.5f;
+                int call = p.cnn[q] >= c->thresholds[k], s = sp[q] >= ecgx_clusters_surrogate_threshold(c, k), y = p.y[q] > 0.5f;
                 agree += call == s;
                 all &= call == s;
                 e->fidelity_class[k] += call == s;

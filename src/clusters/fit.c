@@ -193,6 +193,8 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
         return ecgx_error(ECGX_ERR_ARG, "clusters: k range %d..%d (within 1..%d)", o.k_min, o.k_max, ECGX_CLUSTERS_MAX_K);
     if (o.max_points < 100 || o.step < 1 || o.select_points < 100)
         return ecgx_error(ECGX_ERR_ARG, "clusters: max_points/select_points at least 100, step at least 1");
+    if (o.surrogate_rounds < 0 || o.surrogate_rounds > 100000)
+        return ecgx_error(ECGX_ERR_ARG, "clusters: %d surrogate rounds (1 to 100000, or 0 for 300)", o.surrogate_rounds);
     int C = ecgx_model_n_classes(m);
     if (C > 16) return ecgx_error(ECGX_ERR_UNSUPPORTED, "clusters: %d classes (at most 16)", C);
     const char *fs = ecgx_model_meta(m, "fs");
@@ -210,6 +212,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
     c->window = win ? atoi(win) : 0;
     c->stride = st ? atoi(st) : 0;
     if (c->window < 0 || c->stride < 0) c->window = c->stride = 0;
+    c->surrogate_target = o.surrogate_target == 1;
     c->surrogate_features = o.surrogate_features >= 1 && o.surrogate_features <= 3 ? o.surrogate_features : 3;
     int idx[ECGX_CLUSTERS_MAX_LAYERS], *rec = NULL, n = 0, D = 0;
     int rc = resolve_layers(m, o.layers, c, idx);
@@ -314,17 +317,16 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
                 c->wave_of[j] = best;
             }
             /* the CNN's thresholds: its own, else Youden's on these (training) records */
-            const char *th = ecgx_model_meta(m, "thresholds");
+            double mth[16];
+            int have_th = ecgx_model_thresholds(m, mth, NULL) == 1;
             double *sc = malloc(sizeof(double) * (size_t)n);
             uint8_t *lb = malloc((size_t)n);
             float *calls = malloc(sizeof(float) * (size_t)n * C);
             if (!sc || !lb || !calls) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
             for (int k = 0; k < C && !rc; k++) {
                 c->thresholds[k] = 0.5;
-                if (th) {
-                    c->thresholds[k] = strtod(th, NULL);
-                    th = strchr(th, ',');
-                    if (th) th++;
+                if (have_th) {
+                    c->thresholds[k] = mth[k];
                     continue;
                 }
                 for (int i = 0; i < n; i++) sc[i] = p.cnn[(size_t)i * C + k], lb[i] = p.y[(size_t)i * C + k] > 0.5f;
@@ -340,12 +342,15 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
                 float *wc = malloc(sizeof(float) * (size_t)(p.n_win > 0 ? p.n_win : 1) * C);
                 if (!wc) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
                 for (int w = 0; w < p.n_win && !rc; w++)
-                    for (int k = 0; k < C; k++)
-                        wc[(size_t)w * C + k] = 1.0 / (1.0 + exp(-(double)p.wlogit[(size_t)w * C + k])) >= c->thresholds[k];
-                if (!rc) rc = ecgx_clusters_surrogate_train(c, p.wprop, p.n_win, K, wc, o.seed);
+                    for (int k = 0; k < C; k++) {
+                        double pr = 1.0 / (1.0 + exp(-(double)p.wlogit[(size_t)w * C + k]));
+                        wc[(size_t)w * C + k] = c->surrogate_target == 1 ? (float)pr : (float)(pr >= c->thresholds[k]);
+                    }
+                if (!rc) rc = ecgx_clusters_surrogate_train_ex(c, p.wprop, p.n_win, K, wc, o.surrogate_rounds, o.seed);
                 free(wc);
             } else if (!rc && o.surrogate)
-                rc = ecgx_clusters_surrogate_train(c, p.sfeat, n, clusters_surrogate_dim(c), calls, o.seed);
+                rc = ecgx_clusters_surrogate_train_ex(c, p.sfeat, n, clusters_surrogate_dim(c),
+                                                      c->surrogate_target == 1 ? p.cnn : calls, o.surrogate_rounds, o.seed);
             info->seconds_trees = clusters_now() - t_trees;
             free(sc), free(lb), free(calls);
             clusters_pass_free(&p);
