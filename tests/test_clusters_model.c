@@ -167,6 +167,29 @@ static int make_synth_set(char *dir, size_t n)
     return ecgx_synth_write_dataset(dir, &d);
 }
 
+/* The per-window extras (surrogate mode 4) recomputed from the per-sample
+ * clusters and entropies: soft proportions sum to one, the mean entropy and
+ * the changes of cluster over each window's own samples. */
+static void window_extra_check(const ecgx_clusters *c, const ecgx_clusters_record *cr)
+{
+    int K = cr->k, W = c->window, S = c->stride > 0 ? c->stride : c->window, L = cr->n_model;
+    CHECK(cr->window_extra != NULL && cr->n_windows >= 1);
+    double worst = 0;
+    for (int w = 0; w < cr->n_windows; w++) {
+        int st = 0, len = L;
+        if (cr->n_windows > 1) st = w * S + W <= L ? w * S : L - W, len = W;
+        const float *e = cr->window_extra + (size_t)w * (K + 2);
+        double sum = 0, h = 0;
+        int ch = 0;
+        for (int j = 0; j < K; j++) sum += e[j];
+        for (int t = st; t < st + len; t++) h += cr->entropy_model[t], ch += t > st && cr->cluster_model[t] != cr->cluster_model[t - 1];
+        worst = fmax(worst, fabs(sum - 1));
+        worst = fmax(worst, fabs(e[K] - h / len));
+        worst = fmax(worst, fabs(e[K + 1] - (double)ch / len));
+    }
+    CHECK_MSG(worst < 1e-4, "window extras off by %g", worst);
+}
+
 /* NMI of the clusters of fresh synthetic records against their true waves. */
 static double synth_nmi(const ecgx_clusters *c, int n_rec, double *purity)
 {
@@ -186,6 +209,7 @@ static double synth_nmi(const ecgx_clusters *c, int n_rec, double *purity)
         uint8_t *lab = malloc((size_t)rec->n_samples);
         ecgx_clusters_wave_labels(fid, rec->n_samples, lab);
         CHECK(cr.n == rec->n_samples && cr.fs == rec->fs);
+        if (r == 0) window_extra_check(c, &cr);
         /* skip the first and last second (zero padding at the edges) */
         for (int64_t i = (int64_t)rec->fs; i < rec->n_samples - (int64_t)rec->fs; i++)
             t[(size_t)cr.cluster[i] * ECGX_CW_N + lab[i]] += 1;

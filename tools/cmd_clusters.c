@@ -19,12 +19,12 @@ static void usage(FILE *o)
             "usage: ecgx clusters fit   --model M --data DIR[,DIR...] [-k K] -o C.safetensors\n"
             "                           [--layers L1,L2,...] [--split train] [--k-range 4-20] [--points N]\n"
             "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate]\n"
-            "                           [--window-max|--proportions-only]\n"
+            "                           [--window-max|--proportions-only|--window-rich]\n"
             "                           [--surrogate-target calls|probabilities] [--surrogate-rounds N]\n"
             "                           [--quiet] [--json]\n"
             "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json] [--figure F.png|F.svg [--lead II]]\n"
             "       ecgx clusters eval  --model M --clusters C --data DIR[,DIR...] [--split val] [--json]\n"
-            "                           [--cv FOLDS [--seed S]]   (split may list several: train,val)\n"
+            "                           [--cv FOLDS [--seed S] [--window-rich|--proportions-only]]   (split may list several: train,val)\n"
             "Time-localised clusters (Boubekki et al. 2025): the activations of the last three residual\n"
             "blocks (or --layers) on the input's time axis, standardised, clustered by a diagonal Gaussian\n"
             "mixture (k-means++ start, EM; k by BIC over --k-range unless -k); per sample a cluster and\n"
@@ -40,6 +40,8 @@ static void usage(FILE *o)
             "window proportion; --proportions-only: record proportions alone, as in the paper.\n"
             "--surrogate-target probabilities: trees fitted to the CNN's probabilities (soft targets), called\n"
             "at the model's thresholds; --surrogate-rounds N: boosting rounds (default 300).\n"
+            "--window-rich: per window, the proportions plus the soft proportions (mean posterior), the mean\n"
+            "entropy and the cluster changes per sample.\n"
             "eval --cv F: F-fold cross-validation of the surrogate over the split's records (clusters fixed),\n"
             "fidelity for both targets at 100/200/300/500/800 rounds: run it on --split train to choose.\n"            "apply --figure: the lead (default II) with the cluster strip, the entropy band and a legend.\n"
             "apply --csv: one row per sample of the record, columns sample,cluster,entropy.\n");
@@ -94,6 +96,7 @@ static int do_fit(int argc, char **argv)
         } else if (!strcmp(argv[i], "--no-surrogate")) o.surrogate = 0;
         else if (!strcmp(argv[i], "--proportions-only")) o.surrogate_features = 1;
         else if (!strcmp(argv[i], "--window-max")) o.surrogate_features = 2;
+        else if (!strcmp(argv[i], "--window-rich")) o.surrogate_features = 4;
         else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else return cli_usage_error("clusters", "fit: unknown argument '%s'", argv[i]);
@@ -224,7 +227,7 @@ static void jnum(const char *k, double v, int comma)
 
 /* eval --cv: the surrogate's cross-validated fidelity, both targets, every rounds checkpoint. */
 static int eval_cv(const char *model, const char *cpath, const char *data, const char *split, int folds, uint64_t seed,
-                   int json, int quiet)
+                   int features, int json, int quiet)
 {
     ecgx_model *m = NULL;
     ecgx_clusters *c = NULL;
@@ -236,6 +239,7 @@ static int eval_cv(const char *model, const char *cpath, const char *data, const
     o.seed = seed;
     o.splits = split;
     o.quiet = quiet;
+    o.surrogate_features = features;
     if (ecgx_model_load(model, &m) < 0 || ecgx_clusters_load(cpath, &c) < 0 || ecgx_clusters_check_model(c, m, cpath) < 0 ||
         open_data(data, m, &ds) < 0 || ecgx_clusters_cross_validate(c, m, ds, &o, &cv) < 0) {
         int rc = cli_fail("clusters");
@@ -275,7 +279,7 @@ static int eval_cv(const char *model, const char *cpath, const char *data, const
 static int do_eval(int argc, char **argv)
 {
     const char *model = NULL, *cpath = NULL, *data = NULL, *split = "val", *v;
-    int json = 0, quiet = 0, folds = 0, err = 0;
+    int json = 0, quiet = 0, folds = 0, err = 0, features = 0;
     uint64_t seed = 1;
     for (int i = 2; i < argc; i++) {
         int r;
@@ -288,12 +292,15 @@ static int do_eval(int argc, char **argv)
             if (r < 0) return EXIT_USAGE;
             seed = strtoull(v, NULL, 10);
         }
+        else if (!strcmp(argv[i], "--window-rich")) features = 4;
+        else if (!strcmp(argv[i], "--proportions-only")) features = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else return cli_usage_error("clusters", "eval: unknown argument '%s'", argv[i]);
     }
     if (!model || !cpath || !data) return cli_usage_error("clusters", "eval needs --model, --clusters and --data");
-    if (folds) return eval_cv(model, cpath, data, split, folds, seed, json, quiet);
+    if (features && !folds) return cli_usage_error("clusters", "eval: --window-rich/--proportions-only only with --cv (the file fixes the features)");
+    if (folds) return eval_cv(model, cpath, data, split, folds, seed, features, json, quiet);
     ecgx_model *m = NULL;
     ecgx_clusters *c = NULL;
     ecgx_dataset *ds = NULL;

@@ -168,7 +168,8 @@ typedef struct ecgx_clusters {
     int wave_of[ECGX_CLUSTERS_MAX_K];
     /* the model's windows (input samples; 0: the whole record) and the
      * surrogate's features: 1 = cluster proportions, 2 = proportions and each
-     * cluster's largest proportion over the windows, 3 = per window */
+     * cluster's largest proportion over the windows, 3 = per window, 4 = per
+     * window with soft proportions, entropy and changes (window_extra) */
     int window, stride, surrogate_features;
     /* what the surrogate was trained to output: 0 = the CNN's thresholded call
      * (its output is called at 0.5), 1 = the CNN's probability (soft targets;
@@ -211,6 +212,9 @@ typedef struct ecgx_clusters_record {
     double window_max[ECGX_CLUSTERS_MAX_K]; /* largest proportion over the model's windows */
     int n_windows;        /* the model's windows over the record (1 when it is one window or shorter) */
     float *window_prop;   /* [n_windows][k] proportions in each window */
+    /* [n_windows][k + 2]: per window each cluster's mean posterior (soft
+     * proportion), the mean entropy and the cluster changes per sample */
+    float *window_extra;
     double mean_entropy;
     /* at the model's rate (model input samples) */
     int n_model;
@@ -255,7 +259,9 @@ typedef struct ecgx_clusters_options {
     int surrogate_features; /* 1: proportions; 2: and their maximum over the model's windows;
                              * 3 (default): per window (the window's proportions -> the CNN's call on
                              * that window), a record's probability the maximum over its windows, as
-                             * the CNN aggregates */
+                             * the CNN aggregates; 4: per window as 3, plus the window's soft
+                             * proportions (mean posterior per cluster), mean entropy and
+                             * cluster changes per sample */
     int surrogate_target; /* 0 (default): the CNN's calls; 1: its probabilities (see ecgx_clusters) */
     int surrogate_rounds; /* boosting rounds (0: 300) */
     int quiet;            /* no progress on stderr */
@@ -320,6 +326,7 @@ typedef struct ecgx_clusters_cv_options {
     int folds;            /* default 10 */
     uint64_t seed;        /* folds and trees (default 1) */
     const char *splits;   /* comma-separated splits pooled (default "train") */
+    int surrogate_features; /* 0: the clusters file's; else that mode (ecgx_clusters_options) */
     int quiet;
 } ecgx_clusters_cv_options;
 void ecgx_clusters_cv_options_default(ecgx_clusters_cv_options *o);

@@ -63,6 +63,7 @@ void ecgx_clusters_record_free(ecgx_clusters_record *r)
     free(r->cluster_model);
     free(r->entropy_model);
     free(r->window_prop);
+    free(r->window_extra);
     memset(r, 0, sizeof *r);
 }
 
@@ -116,7 +117,8 @@ int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int l
     for (int j = 0; j < K; j++) out->window_max[j] = out->proportion[j];
     out->n_windows = W > 0 && W < length ? ecgx_windows_count(length, W, S) : 1;
     out->window_prop = malloc(sizeof(float) * (size_t)out->n_windows * K);
-    if (!out->window_prop) {
+    out->window_extra = malloc(sizeof(float) * (size_t)out->n_windows * (K + 2));
+    if (!out->window_prop || !out->window_extra) {
         free(resp);
         ecgx_clusters_record_free(out);
         return ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
@@ -135,6 +137,24 @@ int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int l
                 if ((double)cnt[j] / W > out->window_max[j]) out->window_max[j] = (double)cnt[j] / W;
             }
         }
+    }
+    /* soft proportions, entropy and changes of cluster per window: what the
+     * hard proportions lose (how sure the assignment was, how fragmented) */
+    for (int w = 0; w < out->n_windows; w++) {
+        int st = 0, len = length;
+        if (out->n_windows > 1) st = w * S + W <= length ? w * S : length - W, len = W;
+        float *e = out->window_extra + (size_t)w * (K + 2);
+        double acc[ECGX_CLUSTERS_MAX_K] = {0}, h = 0;
+        int changes = 0;
+        for (int t = st; t < st + len; t++) {
+            const float *p = resp + (size_t)t * K;
+            for (int j = 0; j < K; j++) acc[j] += p[j];
+            h += out->entropy_model[t];
+            changes += t > st && out->cluster_model[t] != out->cluster_model[t - 1];
+        }
+        for (int j = 0; j < K; j++) e[j] = (float)(acc[j] / len);
+        e[K] = (float)(h / len);
+        e[K + 1] = (float)changes / len;
     }
     out->mean_entropy = hs / length;
     memcpy(out->cluster, out->cluster_model, sizeof(int) * (size_t)length);

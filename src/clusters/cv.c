@@ -87,7 +87,11 @@ int ecgx_clusters_cross_validate(const ecgx_clusters *c, ecgx_model *m, const ec
     else ecgx_clusters_cv_options_default(&o);
     if (o.folds < 2 || o.folds > ECGX_CLUSTERS_CV_MAX_FOLDS)
         return ecgx_error(ECGX_ERR_ARG, "clusters: %d folds (2 to %d)", o.folds, ECGX_CLUSTERS_CV_MAX_FOLDS);
-    int K = c->gmm.k, C = c->n_classes, *idx = NULL, n = 0;
+    /* the features to cross-validate: c's, or the mode the options name */
+    ecgx_clusters cc = *c;
+    if (o.surrogate_features >= 1 && o.surrogate_features <= 4) cc.surrogate_features = o.surrogate_features;
+    c = &cc;
+    int C = c->n_classes, *idx = NULL, n = 0;
     int rc = splits_of(ds, o.splits, &idx, &n);
     if (rc) return rc;
     int *fold = malloc(sizeof(int) * (size_t)(n + 1));
@@ -98,7 +102,7 @@ int ecgx_clusters_cross_validate(const ecgx_clusters *c, ecgx_model *m, const ec
     if (!rc) rc = clusters_pass(c, m, ds, idx, n, "clusters cv", o.quiet, &p);
     free(idx);
     if (rc) return free(fold), rc;
-    int win = c->surrogate_features == 3, F = win ? K : clusters_surrogate_dim(c);
+    int win = CLUSTERS_PER_WINDOW(c), F = win ? clusters_window_dim(c) : clusters_surrogate_dim(c);
     int rows = win ? p.n_win : n;
     const float *X = win ? p.wprop : p.sfeat;
     float *xtr = malloc(sizeof(float) * (size_t)rows * F + 1), *ytr = malloc(sizeof(float) * (size_t)rows * C + 1);

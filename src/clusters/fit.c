@@ -213,7 +213,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
     c->stride = st ? atoi(st) : 0;
     if (c->window < 0 || c->stride < 0) c->window = c->stride = 0;
     c->surrogate_target = o.surrogate_target == 1;
-    c->surrogate_features = o.surrogate_features >= 1 && o.surrogate_features <= 3 ? o.surrogate_features : 3;
+    c->surrogate_features = o.surrogate_features >= 1 && o.surrogate_features <= 4 ? o.surrogate_features : 3;
     int idx[ECGX_CLUSTERS_MAX_LAYERS], *rec = NULL, n = 0, D = 0;
     int rc = resolve_layers(m, o.layers, c, idx);
     if (!rc) rc = ecgx_dataset_split(ds, o.split ? o.split : "train", &rec, &n);
@@ -336,7 +336,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
             for (int i = 0; i < n && !rc; i++)
                 for (int k = 0; k < C; k++) calls[(size_t)i * C + k] = p.cnn[(size_t)i * C + k] >= c->thresholds[k];
             double t_trees = clusters_now();
-            if (!rc && o.surrogate && c->surrogate_features == 3) {
+            if (!rc && o.surrogate && CLUSTERS_PER_WINDOW(c)) {
                 /* per window: the CNN's call on the window (its probability at the class's threshold);
                  * a record is called when any window is, as max over windows does */
                 float *wc = malloc(sizeof(float) * (size_t)(p.n_win > 0 ? p.n_win : 1) * C);
@@ -346,7 +346,7 @@ int ecgx_clusters_fit(ecgx_model *m, const ecgx_dataset *ds, const ecgx_clusters
                         double pr = 1.0 / (1.0 + exp(-(double)p.wlogit[(size_t)w * C + k]));
                         wc[(size_t)w * C + k] = c->surrogate_target == 1 ? (float)pr : (float)(pr >= c->thresholds[k]);
                     }
-                if (!rc) rc = ecgx_clusters_surrogate_train_ex(c, p.wprop, p.n_win, K, wc, o.surrogate_rounds, o.seed);
+                if (!rc) rc = ecgx_clusters_surrogate_train_ex(c, p.wprop, p.n_win, clusters_window_dim(c), wc, o.surrogate_rounds, o.seed);
                 free(wc);
             } else if (!rc && o.surrogate)
                 rc = ecgx_clusters_surrogate_train_ex(c, p.sfeat, n, clusters_surrogate_dim(c),

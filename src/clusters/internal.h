@@ -26,6 +26,12 @@ int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int l
  * model's windows. */
 int clusters_surrogate_dim(const ecgx_clusters *c);
 void clusters_surrogate_features(const ecgx_clusters *c, const ecgx_clusters_record *r, float *f);
+/* Per-window modes (3, 4): the features of window w [clusters_window_dim]:
+ * its proportions, and in mode 4 also window_extra's k + 2. */
+int clusters_window_dim(const ecgx_clusters *c);
+void clusters_window_features(const ecgx_clusters *c, const ecgx_clusters_record *r, int w, float *f);
+/* Surrogate modes that work per window. */
+#define CLUSTERS_PER_WINDOW(c) ((c)->surrogate_features >= 3)
 
 /* What one pass over records gives (records.c). */
 typedef struct clusters_pass_out {
@@ -35,7 +41,7 @@ typedef struct clusters_pass_out {
     /* per window (surrogate mode 3): proportions [n_win][k], the CNN's window
      * logits [n_win][n_classes], and record i's windows win_off[i]..win_off[i+1]-1 */
     int n_win, cap_win;
-    float *wprop, *wlogit;
+    float *wprop, *wlogit; /* wprop rows: clusters_window_dim features */
     int *win_off;
     double *entropy;      /* [n] mean entropy */
     float *cnn;           /* [n][n_classes] CNN probabilities */

@@ -19,7 +19,7 @@ static int one_record(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset 
                       const ecgx_record *rec, const float *x, int L, const ecgx_clusters_record *cr, int window,
                       int stride, const int *map, float *yr, uint8_t **wlp)
 {
-    int K = c->gmm.k, C = c->n_classes, rc = 0;
+    int K = c->gmm.k, C = c->n_classes, rc = 0, Fw = clusters_window_dim(c);
     uint8_t *wl = *wlp;
     for (int j = 0; j < K; j++) o->prop[(size_t)i * K + j] = (float)cr->proportion[j];
     clusters_surrogate_features(c, cr, o->sfeat + (size_t)i * clusters_surrogate_dim(c));
@@ -30,7 +30,7 @@ static int one_record(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset 
         rc = ecgx_error(ECGX_ERR_STATE, "clusters: %d windows for the CNN, %d for the clusters", nw, cr->n_windows);
     if (!rc && o->n_win + nw > o->cap_win) {
         int cap = 2 * (o->n_win + nw) + 64;
-        float *a = realloc(o->wprop, sizeof(float) * (size_t)cap * K), *b = a ? realloc(o->wlogit, sizeof(float) * (size_t)cap * C) : NULL;
+        float *a = realloc(o->wprop, sizeof(float) * (size_t)cap * Fw), *b = a ? realloc(o->wlogit, sizeof(float) * (size_t)cap * C) : NULL;
         if (a) o->wprop = a;
         if (b) o->wlogit = b;
         if (!a || !b) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
@@ -38,7 +38,7 @@ static int one_record(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset 
     }
     if (!rc) rc = ecgx_model_predict_windows(m, x, L, w, s, o->cnn + (size_t)i * C, o->wlogit + (size_t)o->n_win * C);
     if (!rc) {
-        memcpy(o->wprop + (size_t)o->n_win * K, cr->window_prop, sizeof(float) * (size_t)nw * K);
+        for (int q = 0; q < nw; q++) clusters_window_features(c, cr, q, o->wprop + (size_t)(o->n_win + q) * Fw);
         o->n_win += nw;
         o->win_off[i + 1] = o->n_win;
     }

@@ -25,6 +25,14 @@ static int xgb_fail(const char *what)
 }
 
 int clusters_surrogate_dim(const ecgx_clusters *c) { return c->gmm.k * (c->surrogate_features == 2 ? 2 : 1); }
+int clusters_window_dim(const ecgx_clusters *c) { return c->surrogate_features == 4 ? 2 * c->gmm.k + 2 : c->gmm.k; }
+
+void clusters_window_features(const ecgx_clusters *c, const ecgx_clusters_record *r, int w, float *f)
+{
+    int K = r->k;
+    memcpy(f, r->window_prop + (size_t)w * K, sizeof(float) * (size_t)K);
+    if (c->surrogate_features == 4) memcpy(f + K, r->window_extra + (size_t)w * (K + 2), sizeof(float) * (size_t)(K + 2));
+}
 /* mode 3 trains and predicts on windows (records.c collects them); the
  * record-level features below are then the proportions only */
 
