@@ -249,6 +249,12 @@ static void test_pipeline(void)
     }
     CHECK(c->gmm.k == 6 && c->dim == 384 && c->pca_dims == 32 && info.n_records == 40);
     CHECK(c->n_points == 20000 && info.n_steps_seen == 40 * 500);
+    /* the CNN's calls use the model's own thresholds ("CD:0.778,...": the
+     * old parser read that as 0 for every class, so every call was positive) */
+    double mth[16];
+    CHECK(ecgx_model_thresholds(m, mth, NULL) == 1);
+    for (int k = 0; k < 5; k++) CHECK_MSG(c->thresholds[k] == mth[k], "class %d threshold %g, the model's %g", k, c->thresholds[k], mth[k]);
+    CHECK(mth[0] > 0.7 && mth[0] < 0.8); /* CD 0.778 in the shipped model */
     int named_qrs = 0;
     for (int j = 0; j < 6; j++) named_qrs += c->wave_of[j] == ECGX_CW_QRS;
     CHECK(named_qrs >= 1);
