@@ -257,13 +257,13 @@ typedef struct ecgx_clusters_options {
     const char *split;    /* records to fit on (default "train") */
     int surrogate;        /* 1 (default): train the surrogate on the same records */
     int surrogate_features; /* 1: proportions; 2: and their maximum over the model's windows;
-                             * 3 (default): per window (the window's proportions -> the CNN's call on
+                             * 3: per window (the window's proportions -> the CNN's call on
                              * that window), a record's probability the maximum over its windows, as
-                             * the CNN aggregates; 4: per window as 3, plus the window's soft
+                             * the CNN aggregates; 4 (default): per window as 3, plus the window's soft
                              * proportions (mean posterior per cluster), mean entropy and
                              * cluster changes per sample */
-    int surrogate_target; /* 0 (default): the CNN's calls; 1: its probabilities (see ecgx_clusters) */
-    int surrogate_rounds; /* boosting rounds (0: 300) */
+    int surrogate_target; /* 0: the CNN's calls; 1 (default): its probabilities (see ecgx_clusters) */
+    int surrogate_rounds; /* boosting rounds (default 800; 0: 300) */
     int quiet;            /* no progress on stderr */
 } ecgx_clusters_options;
 void ecgx_clusters_options_default(ecgx_clusters_options *o);
