@@ -8,6 +8,7 @@
  * same sequence as one record at a time. */
 #include "clusters/internal.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,16 @@ static int name_record(const ecgx_dataset *ds, int idx, int rc)
     snprintf(msg, sizeof msg, "%s", ecgx_last_error());
     if (ecgx_dataset_record_info(ds, idx, &e) == 0) rc = ecgx_error(rc, "%s: %s", e.path, msg);
     return rc;
+}
+
+/* Batches pay only when OpenMP has more than one thread to spread the
+ * batch over: on one thread (OMP_NUM_THREADS=1, quiet machine) the default
+ * fit took 43.5 s in batches of 8 against 37.3 s one record at a time
+ * (the activations of 8 records leave the cache), with two threads 24.6 s
+ * in batches of 8. The results are byte-identical either way. */
+int clusters_batch_size(void)
+{
+    return omp_get_max_threads() > 1 ? CLUSTERS_BATCH : 1;
 }
 
 void clusters_batch_clear(clusters_batch *b)

@@ -77,7 +77,7 @@ static int pass1(ecgx_model *m, const ecgx_dataset *ds, const int *rec_idx, int 
     ecgx_progress_begin(&pb, "clusters pass 1", n, o->quiet);
     clusters_batch bt = {0};
     for (int i = 0; i < n && !rc;) {
-        rc = clusters_batch_load(&bt, m, ds, rec_idx, n, i, CLUSTERS_BATCH);
+        rc = clusters_batch_load(&bt, m, ds, rec_idx, n, i, clusters_batch_size());
         for (int j0 = 0, j1 = 0; j0 < bt.n && !rc; j0 = j1) {
             rc = clusters_batch_forward(&bt, m, ds, j0, &j1);
             for (int j = j0; j < j1 && !rc; j++) {

@@ -71,6 +71,8 @@ int clusters_batch_load(clusters_batch *b, const ecgx_model *m, const ecgx_datas
                         int size);
 int clusters_batch_forward(clusters_batch *b, ecgx_model *m, const ecgx_dataset *ds, int j0, int *j1);
 void clusters_batch_clear(clusters_batch *b);
+/* Records per batch: CLUSTERS_BATCH with more than one OpenMP thread, else 1. */
+int clusters_batch_size(void);
 void clusters_batch_free(clusters_batch *b);
 
 /* Monotonic seconds. */

@@ -109,7 +109,7 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
     ecgx_clusters_record cr[CLUSTERS_BATCH];
     memset(cr, 0, sizeof cr);
     for (int i0 = 0; i0 < n && !rc;) {
-        rc = clusters_batch_load(&bt, m, ds, idx, n, i0, CLUSTERS_BATCH);
+        rc = clusters_batch_load(&bt, m, ds, idx, n, i0, clusters_batch_size());
         for (int j0 = 0, j1 = 0; j0 < bt.n && !rc; j0 = j1) {
             rc = clusters_batch_forward(&bt, m, ds, j0, &j1);
             /* every record of the batch first: the CNN's windows below run
