@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         ecgx_model_forward(m, x, 1, L, NULL);
         double t4 = now();
         ecgx_clusters_record cr;
-        if (clusters_assign_forwarded(c, m, L, &cr) < 0) {
+        if (clusters_assign_forwarded(c, m, L, 0, &cr) < 0) {
             fprintf(stderr, "bench_clusters: %s\n", ecgx_last_error());
             return 1;
         }

@@ -440,6 +440,85 @@ static void test_annotation_labels(void)
     CHECK(t[0 * ECGX_CW_N + ECGX_CW_P] == 6 && t[1 * ECGX_CW_N + ECGX_CW_P] == 5);
 }
 
+/* CV folds: every record in exactly one fold, sizes within one of each
+ * other, the same seed gives the same folds, another seed other folds. */
+static void test_cv_folds(void)
+{
+    enum { N = 2022, F = 10 };
+    int a[N], b[N], c2[N], count[F] = {0};
+    CHECK_OK(ecgx_clusters_cv_folds(N, F, 1, a));
+    CHECK_OK(ecgx_clusters_cv_folds(N, F, 1, b));
+    CHECK_OK(ecgx_clusters_cv_folds(N, F, 2, c2));
+    int same = 1, differ = 0, inrange = 1;
+    for (int i = 0; i < N; i++) {
+        inrange &= a[i] >= 0 && a[i] < F;
+        if (a[i] >= 0 && a[i] < F) count[a[i]]++;
+        same &= a[i] == b[i];
+        differ += a[i] != c2[i];
+    }
+    CHECK(inrange);
+    CHECK(same);
+    CHECK_MSG(differ > N / 2, "seed 2 moved only %d of %d records", differ, N);
+    int lo = N, hi = 0, tot = 0;
+    for (int f = 0; f < F; f++) lo = count[f] < lo ? count[f] : lo, hi = count[f] > hi ? count[f] : hi, tot += count[f];
+    CHECK_MSG(tot == N && hi - lo <= 1, "fold sizes %d..%d, total %d", lo, hi, tot);
+    /* not in data set order: the first 10 records are not simply folds 0..9 */
+    int ordered = 1;
+    for (int i = 0; i < F; i++) ordered &= a[i] == i;
+    CHECK(!ordered);
+    CHECK(ecgx_clusters_cv_folds(5, 10, 1, a) != 0);
+    CHECK(ecgx_clusters_cv_folds(100, 1, 1, a) != 0);
+}
+
+/* The surrogate on soft targets: y = sigmoid(4 x0 - 2 x1) on random
+ * features; the trees trained on the probabilities must reproduce them
+ * (mean absolute error well below what calls-only training gives, whose
+ * outputs sit near 0 or 1), predicting from the first r trees must equal a
+ * booster trained for r rounds only, and the call threshold follows the
+ * target (0.5 for calls, the CNN's threshold for probabilities). */
+static void test_surrogate_soft(void)
+{
+    enum { N = 2000, D = 3 };
+    static float x[N * D], y[N], yc[N], p1[N], p2[N], p3[N];
+    uint64_t st = 99;
+    for (int i = 0; i < N; i++) {
+        for (int d = 0; d < D; d++) {
+            st = st * 6364136223846793005ull + 1442695040888963407ull;
+            x[i * D + d] = (float)((double)(st >> 40) / (double)(1ull << 24));
+        }
+        y[i] = (float)(1 / (1 + exp(-(4 * x[i * D] - 2 * x[i * D + 1]))));
+        yc[i] = y[i] >= 0.5f;
+    }
+    ecgx_clusters c;
+    memset(&c, 0, sizeof c);
+    c.n_classes = 1;
+    c.thresholds[0] = 0.3;
+    c.surrogate_target = 1;
+    CHECK(ecgx_clusters_surrogate_threshold(&c, 0) == 0.3);
+    CHECK_OK(ecgx_clusters_surrogate_train_ex(&c, x, N, D, y, 200, 1));
+    CHECK_OK(ecgx_clusters_surrogate_predict(&c, x, N, D, p1));
+    CHECK_OK(ecgx_clusters_surrogate_predict_ex(&c, x, N, D, 50, p2));
+    ecgx_clusters c50 = c;
+    c50.surrogate[0] = NULL;
+    CHECK_OK(ecgx_clusters_surrogate_train_ex(&c50, x, N, D, y, 50, 1));
+    CHECK_OK(ecgx_clusters_surrogate_predict(&c50, x, N, D, p3));
+    double mae = 0, mae50 = 0, d50 = 0;
+    for (int i = 0; i < N; i++) mae += fabs(p1[i] - y[i]) / N, mae50 += fabs(p2[i] - y[i]) / N, d50 = fmax(d50, fabs(p2[i] - p3[i]));
+    CHECK_MSG(mae < 0.03, "soft surrogate MAE %.4f", mae);
+    CHECK_MSG(mae50 > mae, "50 rounds (MAE %.4f) not worse than 200 (%.4f): the rounds limit is ignored", mae50, mae);
+    CHECK_MSG(d50 < 1e-6, "first 50 of 200 trees differ from a 50-round booster by %g", d50);
+    free(c.surrogate[0]), free(c50.surrogate[0]);
+    c.surrogate[0] = NULL;
+    c.surrogate_target = 0;
+    CHECK(ecgx_clusters_surrogate_threshold(&c, 0) == 0.5);
+    CHECK_OK(ecgx_clusters_surrogate_train_ex(&c, x, N, D, yc, 200, 1));
+    CHECK_OK(ecgx_clusters_surrogate_predict(&c, x, N, D, p1));
+    double maec = 0;
+    for (int i = 0; i < N; i++) maec += fabs(p1[i] - y[i]) / N;
+    CHECK_MSG(maec > 2 * mae, "calls-trained MAE %.4f vs soft %.4f: soft targets made no difference", maec, mae);
+    free(c.surrogate[0]);
+}
+
 int main(void)
 {
     RUN(test_entropy);
@@ -452,5 +531,7 @@ int main(void)
     RUN(test_pca);
     RUN(test_wave_labels);
     RUN(test_annotation_labels);
+    RUN(test_cv_folds);
+    RUN(test_surrogate_soft);
     return check_finish();
 }

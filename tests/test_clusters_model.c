@@ -12,9 +12,13 @@
  *   - the whole pipeline on a synthetic data set: fit (mixture, wave names,
  *     surrogate), save/load round trip, the NMI of the clusters against the
  *     TRUE P/QRS/T/TP segments of fresh synthetic records, evaluation;
+ *   - batching: a record's aligned activations read from a batch of three
+ *     (clusters_collect's sample index) equal those of the record forwarded
+ *     alone, to float rounding (the fitting passes run batches);
  *   - bad input: a clusters file from another model, a damaged or foreign
  *     file, each a clear error naming the file. */
 #include "check.h"
+#include "clusters/internal.h"
 #include "ecgx/clusters.h"
 #include "ecgx/synth.h"
 
@@ -107,6 +111,45 @@ static void test_alignment_impulse(void)
 }
 
 /* A synthetic data set in tmp/syn: normal and a few conditions, 500 Hz. */
+/* Three different 10 s inputs (noise plus a slow wave, different per record):
+ * each alone, then all three as one batch; record b's features from the batch
+ * must equal its features alone. Fails if the batch index picked another
+ * record's activations (the records differ by far more than the tolerance). */
+static void test_batched_activations(void)
+{
+    enum { L = 1000, B = 3 };
+    int cin = ecgx_model_in_channels(m), D = 0;
+    float *X = malloc(sizeof(float) * (size_t)B * cin * L);
+    CHECK(X != NULL);
+    uint64_t st = 12345;
+    for (size_t i = 0; i < (size_t)B * cin * L; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        size_t b = i / ((size_t)cin * L), t = i % L;
+        X[i] = (float)((double)(st >> 40) / (double)(1ull << 24) - 0.5) * 0.2f + (float)sin(0.01 * (double)t * (double)(b + 1));
+    }
+    CHECK_OK(ecgx_clusters_features(m, layers, 3, X, L, NULL, &D, 0));
+    float *alone = malloc(sizeof(float) * (size_t)B * L * D), *batch = malloc(sizeof(float) * (size_t)L * D);
+    CHECK(alone && batch);
+    for (int b = 0; b < B; b++)
+        CHECK_OK(ecgx_clusters_features(m, layers, 3, X + (size_t)b * cin * L, L, alone + (size_t)b * L * D, &D, 0));
+    CHECK(ecgx_model_forward(m, X, B, L, NULL) >= 0);
+    double worst = 0, scale = 0, other = 0;
+    for (int b = 0; b < B; b++) {
+        CHECK_OK(clusters_collect(m, layers, 3, L, b, batch, &D, 0));
+        const float *a = alone + (size_t)b * L * D, *o = alone + (size_t)((b + 1) % B) * L * D;
+        for (size_t i = 0; i < (size_t)L * D; i++) {
+            worst = fmax(worst, fabs((double)batch[i] - a[i]));
+            scale = fmax(scale, fabs((double)a[i]));
+            other = fmax(other, fabs((double)batch[i] - o[i]));
+        }
+    }
+    CHECK_MSG(worst <= 1e-5 * (1 + scale), "batched activations differ from single ones by %g (scale %g)", worst, scale);
+    CHECK_MSG(other > 1e-2 * (1 + scale), "records indistinguishable (%g): the test could not fail", other);
+    CHECK(clusters_collect(m, layers, 3, L, B, batch, &D, 0) != 0); /* past the batch: an error */
+    printf("batched vs single activations: max |diff| %.3g (scale %.3g)\n", worst, scale);
+    free(X), free(alone), free(batch);
+}
+
 static int make_synth_set(char *dir, size_t n)
 {
     snprintf(dir, n, "%s/syn", tmp);
@@ -122,6 +165,29 @@ static int make_synth_set(char *dir, size_t n)
     d.base.seed = 11;
     d.quiet = 1;
     return ecgx_synth_write_dataset(dir, &d);
+}
+
+/* The per-window extras (surrogate mode 4) recomputed from the per-sample
+ * clusters and entropies: soft proportions sum to one, the mean entropy and
+ * the changes of cluster over each window's own samples. */
+static void window_extra_check(const ecgx_clusters *c, const ecgx_clusters_record *cr)
+{
+    int K = cr->k, W = c->window, S = c->stride > 0 ? c->stride : c->window, L = cr->n_model;
+    CHECK(cr->window_extra != NULL && cr->n_windows >= 1);
+    double worst = 0;
+    for (int w = 0; w < cr->n_windows; w++) {
+        int st = 0, len = L;
+        if (cr->n_windows > 1) st = w * S + W <= L ? w * S : L - W, len = W;
+        const float *e = cr->window_extra + (size_t)w * (K + 2);
+        double sum = 0, h = 0;
+        int ch = 0;
+        for (int j = 0; j < K; j++) sum += e[j];
+        for (int t = st; t < st + len; t++) h += cr->entropy_model[t], ch += t > st && cr->cluster_model[t] != cr->cluster_model[t - 1];
+        worst = fmax(worst, fabs(sum - 1));
+        worst = fmax(worst, fabs(e[K] - h / len));
+        worst = fmax(worst, fabs(e[K + 1] - (double)ch / len));
+    }
+    CHECK_MSG(worst < 1e-4, "window extras off by %g", worst);
 }
 
 /* NMI of the clusters of fresh synthetic records against their true waves. */
@@ -143,6 +209,7 @@ static double synth_nmi(const ecgx_clusters *c, int n_rec, double *purity)
         uint8_t *lab = malloc((size_t)rec->n_samples);
         ecgx_clusters_wave_labels(fid, rec->n_samples, lab);
         CHECK(cr.n == rec->n_samples && cr.fs == rec->fs);
+        if (r == 0) window_extra_check(c, &cr);
         /* skip the first and last second (zero padding at the edges) */
         for (int64_t i = (int64_t)rec->fs; i < rec->n_samples - (int64_t)rec->fs; i++)
             t[(size_t)cr.cluster[i] * ECGX_CW_N + lab[i]] += 1;
@@ -182,6 +249,12 @@ static void test_pipeline(void)
     }
     CHECK(c->gmm.k == 6 && c->dim == 384 && c->pca_dims == 32 && info.n_records == 40);
     CHECK(c->n_points == 20000 && info.n_steps_seen == 40 * 500);
+    /* the CNN's calls use the model's own thresholds ("CD:0.778,...": the
+     * old parser read that as 0 for every class, so every call was positive) */
+    double mth[16];
+    CHECK(ecgx_model_thresholds(m, mth, NULL) == 1);
+    for (int k = 0; k < 5; k++) CHECK_MSG(c->thresholds[k] == mth[k], "class %d threshold %g, the model's %g", k, c->thresholds[k], mth[k]);
+    CHECK(mth[0] > 0.7 && mth[0] < 0.8); /* CD 0.778 in the shipped model */
     int named_qrs = 0;
     for (int j = 0; j < 6; j++) named_qrs += c->wave_of[j] == ECGX_CW_QRS;
     CHECK(named_qrs >= 1);
@@ -280,6 +353,7 @@ int main(void)
     RUN(test_default_layers);
     RUN(test_alignment_exact);
     RUN(test_alignment_impulse);
+    RUN(test_batched_activations);
     RUN(test_pipeline);
     RUN(test_bad_files);
     ecgx_model_free(m);

@@ -19,10 +19,12 @@ static void usage(FILE *o)
             "usage: ecgx clusters fit   --model M --data DIR[,DIR...] [-k K] -o C.safetensors\n"
             "                           [--layers L1,L2,...] [--split train] [--k-range 4-20] [--points N]\n"
             "                           [--pca P] [--fit-records N] [--seed S] [--no-surrogate]\n"
-            "                           [--window-max|--proportions-only]\n"
+            "                           [--window-rich|--window-proportions|--window-max|--proportions-only]\n"
+            "                           [--surrogate-target calls|probabilities] [--surrogate-rounds N]\n"
             "                           [--quiet] [--json]\n"
             "       ecgx clusters apply --model M --clusters C RECORD [--csv|--json] [--figure F.png|F.svg [--lead II]]\n"
             "       ecgx clusters eval  --model M --clusters C --data DIR[,DIR...] [--split val] [--json]\n"
+            "                           [--cv FOLDS [--seed S] [--window-rich|--proportions-only]]   (split may list several: train,val)\n"
             "Time-localised clusters (Boubekki et al. 2025): the activations of the last three residual\n"
             "blocks (or --layers) on the input's time axis, standardised, clustered by a diagonal Gaussian\n"
             "mixture (k-means++ start, EM; k by BIC over --k-range unless -k); per sample a cluster and\n"
@@ -32,10 +34,16 @@ static void usage(FILE *o)
             "--pca P: principal components the mixture sees (default 32, 0: all features); --points N:\n"
             "reservoir of time steps (default 100000); --fit-records N: the mixture's sample from N records\n"
             "drawn by seed (default all; the surrogate always sees every record of the split).\n"
-            "The surrogate (default) learns, per window of the model's input length, the CNN's call on that\n"
-            "window from the window's cluster proportions, and calls a record by the maximum over its\n"
-            "windows, as the model does; --window-max: record proportions and each cluster's largest\n"
-            "window proportion; --proportions-only: record proportions alone, as in the paper.\n"            "apply --figure: the lead (default II) with the cluster strip, the entropy band and a legend.\n"
+            "The surrogate learns, per window of the model's input length, the CNN's output on that window\n"
+            "from the window's clusters, and calls a record by the maximum over its windows, as the model\n"
+            "does. Defaults (chosen by 10-fold CV inside the PTB-XL training split): --window-rich (the\n"
+            "window's proportions, soft proportions = mean posterior, mean entropy, cluster changes per\n"
+            "sample), --surrogate-target probabilities (soft targets, called at the model's thresholds;\n"
+            "calls: the thresholded calls, called at 0.5), --surrogate-rounds 800. --window-proportions:\n"
+            "the window's proportions only; --window-max: record proportions and each cluster's largest\n"
+            "window proportion; --proportions-only: record proportions alone, as in the paper.\n"
+            "eval --cv F: F-fold cross-validation of the surrogate over the split's records (clusters fixed),\n"
+            "fidelity for both targets at 100/200/300/500/800 rounds: run it on --split train to choose.\n"            "apply --figure: the lead (default II) with the cluster strip, the entropy band and a legend.\n"
             "apply --csv: one row per sample of the record, columns sample,cluster,entropy.\n");
 }
 
@@ -79,9 +87,17 @@ static int do_fit(int argc, char **argv)
         } else if ((r = cli_opt("clusters", argc, argv, &i, "--k-range", &v)) != 0) {
             if (r < 0 || sscanf(v, "%d-%d", &o.k_min, &o.k_max) != 2)
                 return cli_usage_error("clusters", "--k-range wants MIN-MAX, got '%s'", r < 0 ? "" : v);
+        } else if (cli_opt_int("clusters", argc, argv, &i, "--surrogate-rounds", &o.surrogate_rounds, &err) || err) { if (err) return EXIT_USAGE; }
+        else if ((r = cli_opt("clusters", argc, argv, &i, "--surrogate-target", &v)) != 0) {
+            if (r < 0) return EXIT_USAGE;
+            if (!strcmp(v, "calls")) o.surrogate_target = 0;
+            else if (!strcmp(v, "probabilities")) o.surrogate_target = 1;
+            else return cli_usage_error("clusters", "--surrogate-target wants calls or probabilities, got '%s'", v);
         } else if (!strcmp(argv[i], "--no-surrogate")) o.surrogate = 0;
         else if (!strcmp(argv[i], "--proportions-only")) o.surrogate_features = 1;
         else if (!strcmp(argv[i], "--window-max")) o.surrogate_features = 2;
+        else if (!strcmp(argv[i], "--window-rich")) o.surrogate_features = 4;
+        else if (!strcmp(argv[i], "--window-proportions")) o.surrogate_features = 3;
         else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else return cli_usage_error("clusters", "fit: unknown argument '%s'", argv[i]);
@@ -210,21 +226,82 @@ static void jnum(const char *k, double v, int comma)
     cli_json_num(v);
 }
 
+/* eval --cv: the surrogate's cross-validated fidelity, both targets, every rounds checkpoint. */
+static int eval_cv(const char *model, const char *cpath, const char *data, const char *split, int folds, uint64_t seed,
+                   int features, int json, int quiet)
+{
+    ecgx_model *m = NULL;
+    ecgx_clusters *c = NULL;
+    ecgx_dataset *ds = NULL;
+    ecgx_clusters_cv cv;
+    ecgx_clusters_cv_options o;
+    ecgx_clusters_cv_options_default(&o);
+    o.folds = folds;
+    o.seed = seed;
+    o.splits = split;
+    o.quiet = quiet;
+    o.surrogate_features = features;
+    if (ecgx_model_load(model, &m) < 0 || ecgx_clusters_load(cpath, &c) < 0 || ecgx_clusters_check_model(c, m, cpath) < 0 ||
+        open_data(data, m, &ds) < 0 || ecgx_clusters_cross_validate(c, m, ds, &o, &cv) < 0) {
+        int rc = cli_fail("clusters");
+        ecgx_dataset_free(ds), ecgx_clusters_free(c), ecgx_model_free(m);
+        return rc;
+    }
+    static const char *tn[2] = {"calls", "probabilities"};
+    if (json) {
+        printf("{\"model\":\"%s\",\"clusters\":\"%s\",\"data\":\"%s\",\"split\":\"%s\",\"n\":%d,\"folds\":%d,\"seed\":%llu,\"cv\":[",
+               model, cpath, data, split, cv.n_records, cv.folds, (unsigned long long)seed);
+        for (int t = 0; t < 2; t++)
+            for (int q = 0; q < ECGX_CLUSTERS_CV_NR; q++) {
+                printf("%s{\"target\":\"%s\",\"rounds\":%d", t || q ? "," : "", tn[t], ecgx_clusters_cv_rounds[q]);
+                jnum("fidelity_mean", cv.fidelity_mean[t][q], 1);
+                jnum("fidelity_sd", cv.fidelity_sd[t][q], 1);
+                jnum("fidelity_pooled", cv.fidelity_pooled[t][q], 1);
+                printf(",\"folds\":[");
+                for (int f = 0; f < cv.folds; f++) {
+                    if (f) printf(",");
+                    cli_json_num(cv.fold_fidelity[t][q][f]);
+                }
+                printf("]}");
+            }
+        printf("]}\n");
+    } else {
+        printf("%d-fold cross-validation of the surrogate over %d records of '%s' (seed %llu): fidelity mean +- SD over folds (pooled)\n",
+               cv.folds, cv.n_records, split, (unsigned long long)seed);
+        for (int t = 0; t < 2; t++)
+            for (int q = 0; q < ECGX_CLUSTERS_CV_NR; q++)
+                printf("  target %-13s rounds %4d: %.2f %% +- %.2f (%.2f %%)\n", tn[t], ecgx_clusters_cv_rounds[q],
+                       100 * cv.fidelity_mean[t][q], 100 * cv.fidelity_sd[t][q], 100 * cv.fidelity_pooled[t][q]);
+    }
+    ecgx_dataset_free(ds), ecgx_clusters_free(c), ecgx_model_free(m);
+    return 0;
+}
+
 static int do_eval(int argc, char **argv)
 {
-    const char *model = NULL, *cpath = NULL, *data = NULL, *split = "val";
-    int json = 0, quiet = 0;
+    const char *model = NULL, *cpath = NULL, *data = NULL, *split = "val", *v;
+    int json = 0, quiet = 0, folds = 0, err = 0, features = 0;
+    uint64_t seed = 1;
     for (int i = 2; i < argc; i++) {
         int r;
         if ((r = cli_opt("clusters", argc, argv, &i, "--model", &model)) != 0) { if (r < 0) return EXIT_USAGE; }
         else if ((r = cli_opt("clusters", argc, argv, &i, "--clusters", &cpath)) != 0) { if (r < 0) return EXIT_USAGE; }
         else if ((r = cli_opt("clusters", argc, argv, &i, "--data", &data)) != 0) { if (r < 0) return EXIT_USAGE; }
         else if ((r = cli_opt("clusters", argc, argv, &i, "--split", &split)) != 0) { if (r < 0) return EXIT_USAGE; }
+        else if (cli_opt_int("clusters", argc, argv, &i, "--cv", &folds, &err) || err) { if (err) return EXIT_USAGE; }
+        else if ((r = cli_opt("clusters", argc, argv, &i, "--seed", &v)) != 0) {
+            if (r < 0) return EXIT_USAGE;
+            seed = strtoull(v, NULL, 10);
+        }
+        else if (!strcmp(argv[i], "--window-rich")) features = 4;
+        else if (!strcmp(argv[i], "--proportions-only")) features = 1;
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else return cli_usage_error("clusters", "eval: unknown argument '%s'", argv[i]);
     }
     if (!model || !cpath || !data) return cli_usage_error("clusters", "eval needs --model, --clusters and --data");
+    if (features && !folds) return cli_usage_error("clusters", "eval: --window-rich/--proportions-only only with --cv (the file fixes the features)");
+    if (folds) return eval_cv(model, cpath, data, split, folds, seed, features, json, quiet);
     ecgx_model *m = NULL;
     ecgx_clusters *c = NULL;
     ecgx_dataset *ds = NULL;

@@ -168,8 +168,13 @@ typedef struct ecgx_clusters {
     int wave_of[ECGX_CLUSTERS_MAX_K];
     /* the model's windows (input samples; 0: the whole record) and the
      * surrogate's features: 1 = cluster proportions, 2 = proportions and each
-     * cluster's largest proportion over the windows, 3 = per window */
+     * cluster's largest proportion over the windows, 3 = per window, 4 = per
+     * window with soft proportions, entropy and changes (window_extra) */
     int window, stride, surrogate_features;
+    /* what the surrogate was trained to output: 0 = the CNN's thresholded call
+     * (its output is called at 0.5), 1 = the CNN's probability (soft targets;
+     * called at the CNN's own thresholds) */
+    int surrogate_target;
     /* surrogate: one serialised booster (XGBoost JSON) per class; NULL when absent */
     unsigned char *surrogate[16];
     size_t surrogate_len[16];
@@ -207,6 +212,9 @@ typedef struct ecgx_clusters_record {
     double window_max[ECGX_CLUSTERS_MAX_K]; /* largest proportion over the model's windows */
     int n_windows;        /* the model's windows over the record (1 when it is one window or shorter) */
     float *window_prop;   /* [n_windows][k] proportions in each window */
+    /* [n_windows][k + 2]: per window each cluster's mean posterior (soft
+     * proportion), the mean entropy and the cluster changes per sample */
+    float *window_extra;
     double mean_entropy;
     /* at the model's rate (model input samples) */
     int n_model;
@@ -249,9 +257,13 @@ typedef struct ecgx_clusters_options {
     const char *split;    /* records to fit on (default "train") */
     int surrogate;        /* 1 (default): train the surrogate on the same records */
     int surrogate_features; /* 1: proportions; 2: and their maximum over the model's windows;
-                             * 3 (default): per window (the window's proportions -> the CNN's call on
+                             * 3: per window (the window's proportions -> the CNN's call on
                              * that window), a record's probability the maximum over its windows, as
-                             * the CNN aggregates */
+                             * the CNN aggregates; 4 (default): per window as 3, plus the window's soft
+                             * proportions (mean posterior per cluster), mean entropy and
+                             * cluster changes per sample */
+    int surrogate_target; /* 0: the CNN's calls; 1 (default): its probabilities (see ecgx_clusters) */
+    int surrogate_rounds; /* boosting rounds (default 800; 0: 300) */
     int quiet;            /* no progress on stderr */
 } ecgx_clusters_options;
 void ecgx_clusters_options_default(ecgx_clusters_options *o);
@@ -300,13 +312,54 @@ void ecgx_clusters_eval_free(ecgx_clusters_eval *e);
 int ecgx_clusters_evaluate(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds, const char *split,
                            int quiet, ecgx_clusters_eval *out);
 
+/* ---- cross-validated fidelity (cv.c) ---- */
+/* Record i's fold in 0..folds-1 [n], by seed: a shuffled round-robin deal,
+ * so the folds are disjoint, cover every record and differ in size by at
+ * most one; the same seed gives the same folds. */
+int ecgx_clusters_cv_folds(int n, int folds, uint64_t seed, int *fold);
+
+#define ECGX_CLUSTERS_CV_MAX_FOLDS 32
+#define ECGX_CLUSTERS_CV_NR 5
+/* the boosting rounds scored: 100, 200, 300, 500, 800 */
+extern const int ecgx_clusters_cv_rounds[ECGX_CLUSTERS_CV_NR];
+typedef struct ecgx_clusters_cv_options {
+    int folds;            /* default 10 */
+    uint64_t seed;        /* folds and trees (default 1) */
+    const char *splits;   /* comma-separated splits pooled (default "train") */
+    int surrogate_features; /* 0: the clusters file's; else that mode (ecgx_clusters_options) */
+    int quiet;
+} ecgx_clusters_cv_options;
+void ecgx_clusters_cv_options_default(ecgx_clusters_cv_options *o);
+typedef struct ecgx_clusters_cv {
+    int folds, n_records;
+    /* [target: 0 calls, 1 probabilities][rounds checkpoint]: fidelity over
+     * every record x class decision of the held-out fold; mean and SD over
+     * the folds, pooled over all held-out decisions, and per fold */
+    double fidelity_mean[2][ECGX_CLUSTERS_CV_NR], fidelity_sd[2][ECGX_CLUSTERS_CV_NR];
+    double fidelity_pooled[2][ECGX_CLUSTERS_CV_NR];
+    double fold_fidelity[2][ECGX_CLUSTERS_CV_NR][ECGX_CLUSTERS_CV_MAX_FOLDS];
+} ecgx_clusters_cv;
+/* K-fold cross-validation of the surrogate on fixed clusters c (its feature
+ * mode and the CNN's thresholds), both targets, every rounds checkpoint. */
+int ecgx_clusters_cross_validate(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
+                                 const ecgx_clusters_cv_options *o, ecgx_clusters_cv *out);
+
 /* ---- surrogate (surrogate.c: XGBoost) ---- */
 /* Train one binary gradient-boosted tree model per class on features
  * x [n][dim] with 0/1 targets y [n][n_classes]; the boosters are stored
  * serialised in c->surrogate. */
 int ecgx_clusters_surrogate_train(ecgx_clusters *c, const float *x, int n, int dim, const float *y, uint64_t seed);
+/* The same with soft targets (c->surrogate_target 1: y in [0, 1], XGBoost's
+ * logistic loss on probabilities) and a number of rounds (0: 300). */
+int ecgx_clusters_surrogate_train_ex(ecgx_clusters *c, const float *x, int n, int dim, const float *y, int rounds,
+                                     uint64_t seed);
 /* Probabilities [n][n_classes]. */
 int ecgx_clusters_surrogate_predict(const ecgx_clusters *c, const float *x, int n, int dim, float *prob);
+/* The same from the first `rounds` trees only (0: all). */
+int ecgx_clusters_surrogate_predict_ex(const ecgx_clusters *c, const float *x, int n, int dim, int rounds, float *prob);
+/* The surrogate's output at or above this calls class k: 0.5 for a surrogate
+ * of the calls, the CNN's threshold for a surrogate of the probabilities. */
+double ecgx_clusters_surrogate_threshold(const ecgx_clusters *c, int k);
 
 #ifdef __cplusplus
 }

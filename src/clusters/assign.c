@@ -26,10 +26,10 @@ int clusters_layer_indices(const ecgx_clusters *c, const ecgx_model *m, int *idx
     return 0;
 }
 
-int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *idx, int length, float **resp)
+int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *idx, int length, int b, float **resp)
 {
     int D = 0;
-    int rc = clusters_collect(m, idx, c->n_layers, length, NULL, &D, 0);
+    int rc = clusters_collect(m, idx, c->n_layers, length, b, NULL, &D, 0);
     if (rc) return rc;
     if (D != c->dim)
         return ecgx_error(ECGX_ERR_ARG, "clusters: the layers give %d features, the clusters were fitted on %d", D, c->dim);
@@ -39,7 +39,7 @@ int clusters_posterior(const ecgx_clusters *c, const ecgx_model *m, const int *i
         free(f), free(*resp), *resp = NULL;
         return ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
     }
-    rc = clusters_collect(m, idx, c->n_layers, length, f, &D, 0);
+    rc = clusters_collect(m, idx, c->n_layers, length, b, f, &D, 0);
     float *z = NULL;
     if (!rc) {
         ecgx_clusters_standardize(f, length, D, c->mean, c->sd);
@@ -63,6 +63,7 @@ void ecgx_clusters_record_free(ecgx_clusters_record *r)
     free(r->cluster_model);
     free(r->entropy_model);
     free(r->window_prop);
+    free(r->window_extra);
     memset(r, 0, sizeof *r);
 }
 
@@ -74,16 +75,16 @@ int ecgx_clusters_assign_input(const ecgx_clusters *c, ecgx_model *m, const floa
     int rc = clusters_layer_indices(c, m, idx);
     if (!rc) rc = ecgx_clusters_features(m, idx, c->n_layers, x, length, NULL, &D, 0); /* the forward pass */
     if (rc) return rc;
-    return clusters_assign_forwarded(c, m, length, out);
+    return clusters_assign_forwarded(c, m, length, 0, out);
 }
 
-int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int length, ecgx_clusters_record *out)
+int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int length, int b, ecgx_clusters_record *out)
 {
     memset(out, 0, sizeof *out);
     int idx[ECGX_CLUSTERS_MAX_LAYERS], K = c->gmm.k;
     int rc = clusters_layer_indices(c, m, idx);
     float *resp = NULL;
-    if (!rc) rc = clusters_posterior(c, m, idx, length, &resp);
+    if (!rc) rc = clusters_posterior(c, m, idx, length, b, &resp);
     if (rc) return rc;
     out->k = K;
     out->n = out->n_model = length;
@@ -116,7 +117,8 @@ int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int l
     for (int j = 0; j < K; j++) out->window_max[j] = out->proportion[j];
     out->n_windows = W > 0 && W < length ? ecgx_windows_count(length, W, S) : 1;
     out->window_prop = malloc(sizeof(float) * (size_t)out->n_windows * K);
-    if (!out->window_prop) {
+    out->window_extra = malloc(sizeof(float) * (size_t)out->n_windows * (K + 2));
+    if (!out->window_prop || !out->window_extra) {
         free(resp);
         ecgx_clusters_record_free(out);
         return ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
@@ -135,6 +137,24 @@ int clusters_assign_forwarded(const ecgx_clusters *c, const ecgx_model *m, int l
                 if ((double)cnt[j] / W > out->window_max[j]) out->window_max[j] = (double)cnt[j] / W;
             }
         }
+    }
+    /* soft proportions, entropy and changes of cluster per window: what the
+     * hard proportions lose (how sure the assignment was, how fragmented) */
+    for (int w = 0; w < out->n_windows; w++) {
+        int st = 0, len = length;
+        if (out->n_windows > 1) st = w * S + W <= length ? w * S : length - W, len = W;
+        float *e = out->window_extra + (size_t)w * (K + 2);
+        double acc[ECGX_CLUSTERS_MAX_K] = {0}, h = 0;
+        int changes = 0;
+        for (int t = st; t < st + len; t++) {
+            const float *p = resp + (size_t)t * K;
+            for (int j = 0; j < K; j++) acc[j] += p[j];
+            h += out->entropy_model[t];
+            changes += t > st && out->cluster_model[t] != out->cluster_model[t - 1];
+        }
+        for (int j = 0; j < K; j++) e[j] = (float)(acc[j] / len);
+        e[K] = (float)(h / len);
+        e[K + 1] = (float)changes / len;
     }
     out->mean_entropy = hs / length;
     memcpy(out->cluster, out->cluster_model, sizeof(int) * (size_t)length);

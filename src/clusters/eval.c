@@ -54,11 +54,11 @@ int ecgx_clusters_evaluate(const ecgx_clusters *c, ecgx_model *m, const ecgx_dat
     e->class_proportion = calloc((size_t)C * K + 1, sizeof(double));
     e->proportion = calloc((size_t)K, sizeof(double));
     if (!sp || !e->contingency || !e->class_proportion || !e->proportion) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
-    if (!rc && c->surrogate_features == 3) {
+    if (!rc && CLUSTERS_PER_WINDOW(c)) {
         /* per window, then the maximum over each record's windows */
         float *wp = malloc(sizeof(float) * (size_t)(p.n_win > 0 ? p.n_win : 1) * C);
         if (!wp) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
-        if (!rc) rc = ecgx_clusters_surrogate_predict(c, p.wprop, p.n_win, K, wp);
+        if (!rc) rc = ecgx_clusters_surrogate_predict(c, p.wprop, p.n_win, clusters_window_dim(c), wp);
         for (int i = 0; i < n && !rc; i++)
             for (int k = 0; k < C; k++) {
                 float mx = 0;
@@ -83,7 +83,7 @@ int ecgx_clusters_evaluate(const ecgx_clusters *c, ecgx_model *m, const ecgx_dat
             int all = 1;
             for (int k = 0; k < C; k++) {
                 size_t q = (size_t)i * C + k;
-                int call = p.cnn[q] >= c->thresholds[k], s = sp[q] >= 0.5f, y = p.y[q] > 0.5f;
+                int call = p.cnn[q] >= c->thresholds[k], s = sp[q] >= ecgx_clusters_surrogate_threshold(c, k), y = p.y[q] > 0.5f;
                 agree += call == s;
                 all &= call == s;
                 e->fidelity_class[k] += call == s;

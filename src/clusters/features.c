@@ -84,7 +84,7 @@ uint64_t ecgx_clusters_model_hash(const ecgx_model *m)
     return h;
 }
 
-int clusters_collect(const ecgx_model *m, const int *layers, int n_layers, int length, float *feat, int *dim,
+int clusters_collect(const ecgx_model *m, const int *layers, int n_layers, int length, int sample, float *feat, int *dim,
                      int shift)
 {
     if (n_layers < 1 || n_layers > ECGX_CLUSTERS_MAX_LAYERS)
@@ -92,9 +92,10 @@ int clusters_collect(const ecgx_model *m, const int *layers, int n_layers, int l
     int D = 0, deepest = 0;
     double deepest_a = 0;
     for (int l = 0; l < n_layers; l++) {
-        int C, T;
-        if (!ecgx_model_activation(m, layers[l], NULL, &C, &T))
+        int C, T, N = 0;
+        if (!ecgx_model_activation(m, layers[l], &N, &C, &T))
             return ecgx_error(ECGX_ERR_STATE, "clusters: no activation at layer %d", layers[l]);
+        if (sample < 0 || sample >= N) return ecgx_error(ECGX_ERR_ARG, "clusters: sample %d of a batch of %d", sample, N);
         if (T < 2) return ecgx_error(ECGX_ERR_ARG, "clusters: layer %s has no time axis (length %d)",
                                      ecgx_model_layer_name(m, layers[l]), T);
         double a, b;
@@ -113,6 +114,7 @@ int clusters_collect(const ecgx_model *m, const int *layers, int n_layers, int l
     for (int l = 0; l < n_layers; l++) {
         int C, T;
         const float *A = ecgx_model_activation(m, layers[l], NULL, &C, &T);
+        A += (size_t)sample * C * T; /* [batch][channel][time] */
         double a, b;
         xai_layer_time_map(m, layers[l], &a, &b);
         if (l == deepest) b += shift * a;
@@ -149,5 +151,5 @@ int ecgx_clusters_features(ecgx_model *m, const int *layers, int n_layers, const
     int rc = ecgx_model_forward(m, x, 1, length, NULL);
     ecgx_model_set_training(m, was_training);
     if (rc < 0) return rc;
-    return clusters_collect(m, layers, n_layers, length, feat, dim, shift);
+    return clusters_collect(m, layers, n_layers, length, 0, feat, dim, shift);
 }

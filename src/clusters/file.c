@@ -114,8 +114,10 @@ int ecgx_clusters_save(const ecgx_clusters *c, const char *path)
     snprintf(buf, sizeof buf, "%d", c->stride);
     cJSON_AddStringToObject(meta, "window_stride", buf);
     cJSON_AddStringToObject(meta, "surrogate_features",
-                            c->surrogate_features == 3 ? "window_proportions,max_over_windows"
+                            c->surrogate_features == 4 ? "window_proportions,window_soft,window_entropy,window_changes,max_over_windows"
+                            : c->surrogate_features == 3 ? "window_proportions,max_over_windows"
                             : c->surrogate_features == 2 ? "proportions,window_max" : "proportions");
+    cJSON_AddStringToObject(meta, "surrogate_target", c->surrogate_target == 1 ? "probabilities" : "calls");
     snprintf(buf, sizeof buf, "%.6g", c->pca_explained);
     cJSON_AddStringToObject(meta, "pca_explained", buf);
     cJSON_AddStringToObject(meta, "mixture", "diagonal gaussian, k-means++ init, EM");
@@ -324,7 +326,13 @@ int ecgx_clusters_load_ex(const char *path, int flags, ecgx_clusters **out)
     if (!rc && (s = meta_str(meta, "surrogate_features"))) {
         if (!strcmp(s, "proportions,window_max")) c->surrogate_features = 2;
         else if (!strcmp(s, "window_proportions,max_over_windows")) c->surrogate_features = 3;
+        else if (!strcmp(s, "window_proportions,window_soft,window_entropy,window_changes,max_over_windows")) c->surrogate_features = 4;
         else if (strcmp(s, "proportions")) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: unknown surrogate_features '%s'", path, s);
+    }
+    c->surrogate_target = 0; /* files before the key: calls */
+    if (!rc && (s = meta_str(meta, "surrogate_target"))) {
+        if (!strcmp(s, "probabilities")) c->surrogate_target = 1;
+        else if (strcmp(s, "calls")) rc = ecgx_error(ECGX_ERR_FORMAT, "%s: unknown surrogate_target '%s'", path, s);
     }
     c->pca_dims = P;
     int G = P > 0 ? P : D;

@@ -13,6 +13,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Everything of record i after its clusters are assigned: the CNN's windows
+ * and probability, the true labels, the waves' contingency. */
+static int one_record(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds, clusters_pass_out *o, int i, int ds_idx,
+                      const ecgx_record *rec, const float *x, int L, const ecgx_clusters_record *cr, int window,
+                      int stride, const int *map, float *yr, uint8_t **wlp)
+{
+    int K = c->gmm.k, C = c->n_classes, rc = 0, Fw = clusters_window_dim(c);
+    uint8_t *wl = *wlp;
+    for (int j = 0; j < K; j++) o->prop[(size_t)i * K + j] = (float)cr->proportion[j];
+    clusters_surrogate_features(c, cr, o->sfeat + (size_t)i * clusters_surrogate_dim(c));
+    o->entropy[i] = cr->mean_entropy;
+    int w = window > 0 && window <= L ? window : L, s = stride > 0 ? stride : w;
+    int nw = ecgx_windows_count(L, w, s);
+    if (nw != cr->n_windows && !(nw == 1 && cr->n_windows == 1))
+        rc = ecgx_error(ECGX_ERR_STATE, "clusters: %d windows for the CNN, %d for the clusters", nw, cr->n_windows);
+    if (!rc && o->n_win + nw > o->cap_win) {
+        int cap = 2 * (o->n_win + nw) + 64;
+        float *a = realloc(o->wprop, sizeof(float) * (size_t)cap * Fw), *b = a ? realloc(o->wlogit, sizeof(float) * (size_t)cap * C) : NULL;
+        if (a) o->wprop = a;
+        if (b) o->wlogit = b;
+        if (!a || !b) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+        else o->cap_win = cap;
+    }
+    if (!rc) rc = ecgx_model_predict_windows(m, x, L, w, s, o->cnn + (size_t)i * C, o->wlogit + (size_t)o->n_win * C);
+    if (!rc) {
+        for (int q = 0; q < nw; q++) clusters_window_features(c, cr, q, o->wprop + (size_t)(o->n_win + q) * Fw);
+        o->n_win += nw;
+        o->win_off[i + 1] = o->n_win;
+    }
+    if (!rc) rc = ecgx_dataset_labels(ds, ds_idx, yr);
+    if (!rc)
+        for (int k = 0; k < C; k++) o->y[(size_t)i * C + k] = map[k] >= 0 ? yr[map[k]] : 0.0f;
+    if (!rc) {
+        ecgx_fiducials *fid = NULL;
+        /* a record the delineator cannot read still has clusters; it only adds no wave counts */
+        if (ecgx_xai_record_fiducials(rec, c->fs, &fid) == 0 && fid->n_beats > 0) {
+            uint8_t *nwl = realloc(wl, (size_t)L);
+            if (!nwl) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
+            else {
+                wl = nwl;
+                ecgx_clusters_wave_labels(fid, L, wl);
+                for (int t = 0; t < L; t++) o->contingency[(size_t)cr->cluster_model[t] * ECGX_CW_N + wl[t]] += 1;
+                o->n_delineated++;
+            }
+        }
+        ecgx_fiducials_free(fid);
+    }
+    *wlp = wl;
+    if (rc) { /* name the record */
+        ecgx_dataset_entry e;
+        if (ecgx_dataset_record_info(ds, ds_idx, &e) == 0) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", ecgx_last_error());
+            rc = ecgx_error(rc, "%s: %s", e.path, msg);
+        }
+    }
+    return rc;
+}
+
 int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds, const int *idx, int n,
                   const char *label, int quiet, clusters_pass_out *o)
 {
@@ -46,69 +105,24 @@ int clusters_pass(const ecgx_clusters *c, ecgx_model *m, const ecgx_dataset *ds,
     int rc = yr ? 0 : ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
     ecgx_progress pb;
     ecgx_progress_begin(&pb, label, n, quiet);
-    for (int i = 0; i < n && !rc; i++) {
-        ecgx_record *rec = NULL;
-        float *x = NULL;
-        int L = 0;
-        ecgx_clusters_record cr;
-        memset(&cr, 0, sizeof cr);
-        rc = ecgx_dataset_load(ds, idx[i], &rec);
-        if (!rc) rc = ecgx_model_prepare_record(m, rec, 0, &x, &L, NULL, NULL, 0);
-        if (!rc) rc = ecgx_clusters_assign_input(c, m, x, L, &cr);
-        if (!rc) {
-            for (int j = 0; j < K; j++) o->prop[(size_t)i * K + j] = (float)cr.proportion[j];
-            clusters_surrogate_features(c, &cr, o->sfeat + (size_t)i * F);
-            o->entropy[i] = cr.mean_entropy;
-            int w = window > 0 && window <= L ? window : L, s = stride > 0 ? stride : w;
-            int nw = ecgx_windows_count(L, w, s);
-            if (nw != cr.n_windows && !(nw == 1 && cr.n_windows == 1))
-                rc = ecgx_error(ECGX_ERR_STATE, "clusters: %d windows for the CNN, %d for the clusters", nw, cr.n_windows);
-            if (!rc && o->n_win + nw > o->cap_win) {
-                int cap = 2 * (o->n_win + nw) + 64;
-                float *a = realloc(o->wprop, sizeof(float) * (size_t)cap * K), *b = a ? realloc(o->wlogit, sizeof(float) * (size_t)cap * C) : NULL;
-                if (a) o->wprop = a;
-                if (b) o->wlogit = b;
-                if (!a || !b) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
-                else o->cap_win = cap;
-            }
-            if (!rc) rc = ecgx_model_predict_windows(m, x, L, w, s, o->cnn + (size_t)i * C, o->wlogit + (size_t)o->n_win * C);
-            if (!rc) {
-                memcpy(o->wprop + (size_t)o->n_win * K, cr.window_prop, sizeof(float) * (size_t)nw * K);
-                o->n_win += nw;
-                o->win_off[i + 1] = o->n_win;
-            }
+    clusters_batch bt = {0};
+    ecgx_clusters_record cr[CLUSTERS_BATCH];
+    memset(cr, 0, sizeof cr);
+    for (int i0 = 0; i0 < n && !rc;) {
+        rc = clusters_batch_load(&bt, m, ds, idx, n, i0, clusters_batch_size());
+        for (int j0 = 0, j1 = 0; j0 < bt.n && !rc; j0 = j1) {
+            rc = clusters_batch_forward(&bt, m, ds, j0, &j1);
+            /* every record of the batch first: the CNN's windows below run
+             * forward passes of their own, which replace the activations */
+            for (int j = j0; j < j1 && !rc; j++) rc = clusters_assign_forwarded(c, m, bt.L[j], j - j0, &cr[j]);
+            for (int j = j0; j < j1 && !rc; j++)
+                rc = one_record(c, m, ds, o, i0 + j, bt.idx[j], bt.rec[j], bt.x[j], bt.L[j], &cr[j], window, stride, map, yr, &wl);
         }
-        if (!rc) rc = ecgx_dataset_labels(ds, idx[i], yr);
-        if (!rc)
-            for (int k = 0; k < C; k++) o->y[(size_t)i * C + k] = map[k] >= 0 ? yr[map[k]] : 0.0f;
-        if (!rc) {
-            ecgx_fiducials *fid = NULL;
-            /* a record the delineator cannot read still has clusters; it only adds no wave counts */
-            if (ecgx_xai_record_fiducials(rec, c->fs, &fid) == 0 && fid->n_beats > 0) {
-                uint8_t *nw = realloc(wl, (size_t)L);
-                if (!nw) rc = ecgx_error(ECGX_ERR_NOMEM, "clusters: out of memory");
-                else {
-                    wl = nw;
-                    ecgx_clusters_wave_labels(fid, L, wl);
-                    for (int t = 0; t < L; t++) o->contingency[(size_t)cr.cluster_model[t] * ECGX_CW_N + wl[t]] += 1;
-                    o->n_delineated++;
-                }
-            }
-            ecgx_fiducials_free(fid);
-        }
-        if (rc) { /* name the record */
-            ecgx_dataset_entry e;
-            if (ecgx_dataset_record_info(ds, idx[i], &e) == 0) {
-                char msg[512];
-                snprintf(msg, sizeof msg, "%s", ecgx_last_error());
-                rc = ecgx_error(rc, "%s: %s", e.path, msg);
-            }
-        }
-        ecgx_clusters_record_free(&cr);
-        free(x);
-        ecgx_record_free(rec);
-        ecgx_progress_update(&pb, i + 1);
+        for (int j = 0; j < CLUSTERS_BATCH; j++) ecgx_clusters_record_free(&cr[j]);
+        i0 += bt.n;
+        ecgx_progress_update(&pb, i0);
     }
+    clusters_batch_free(&bt);
     ecgx_progress_end(&pb);
     free(yr);
     free(wl);
