@@ -230,6 +230,7 @@ static void test_explained_output(void)
         CHECK(strstr(html, "id=\"criteria-0\"") && strstr(html, "148 ms") && strstr(html, "not measurable"));
         CHECK(strstr(html, "Relevance per lead (% of positive relevance)") != NULL);
         CHECK(strstr(html, "MI, % of the positive total per 10 ms") != NULL); /* the colour bar's caption */
+        CHECK(strstr(html, "% / 10 ms") != NULL); /* the median beats' colour bar, in the same unit */
     }
     free(html);
     /* an explanation of another number than the table shows, against a baseline that has the class */

@@ -148,6 +148,7 @@ typedef struct ecgx_median_options {
     double r_offset_s;      /* where R lies in the beat (pre_s) */
     double relevance_max;   /* 0: 99th percentile of |relevance| */
     const char *title;
+    const char *relevance_unit; /* the colour bar's caption (NULL: "relevance"), e.g. "% of positive total per 10 ms" */
 } ecgx_median_options;
 
 void ecgx_median_options_default(ecgx_median_options *opt);

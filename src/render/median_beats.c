@@ -147,6 +147,8 @@ int ecgx_render_median_beats(const float *beats, const float *beat_rel, int n_le
     snprintf(foot_s, sizeof foot_s, "median beats   %g mm/s   %g mm/mV", o.speed_mm_s, o.gain_mm_mv);
     double fy = H - foot + 5;
     cv_text(&cv, margin, fy, 2.2, foot_s, TEXT_INK, ALIGN_LEFT);
-    if (beat_rel) render_colorbar(&cv, W - margin - 50, fy - 2.5, 50, 3, rmax, "relevance", TEXT_INK);
+    if (beat_rel)
+        render_colorbar(&cv, W - margin - 50, fy - 2.5, 50, 3, rmax, o.relevance_unit ? o.relevance_unit : "relevance",
+                        TEXT_INK);
     return cv_finish(&cv, out);
 }

@@ -462,6 +462,8 @@ int ecgx_report_html(const ecgx_report *r, char **html, size_t *len)
             mo.dpi = dpi;
             mo.r_offset_s = x->median_r_offset_s;
             mo.title = "Median beats";
+            /* the ECG overlay's unit (% of the positive total per 10 ms), short enough for the panel's footer */
+            mo.relevance_unit = x->relevance_unit ? "% / 10 ms" : NULL;
             snprintf(id, sizeof id, "median-%d", e);
             rc = ecgx_render_median_beats(x->median_beats, x->median_relevance, rec->n_leads, names, x->median_len, rec->fs,
                                           &mo, fmt, &fig);
