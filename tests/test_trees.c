@@ -490,6 +490,41 @@ static void test_real_table(void)
     ecgx_dataset_free(ds);
 }
 
+/* Models XGBoost loads but then crashes on are refused before it sees them:
+ * the fuzz findings (a garbled "num_trees" key and two parallel trees: a
+ * SEGV in PredictContribution; two trees with one id: a double free in its
+ * loader) and a tree whose child points back at its root (a cycle). Each a
+ * clean error naming the model. */
+static void test_malformed_models(void)
+{
+    ecgx_trees *m = NULL;
+    CHECK(ecgx_trees_load("fuzz/corpus/fuzz_trees/regress_segv_num_trees.json", &m) < 0 && !m);
+    CHECK_MSG(strstr(ecgx_last_error(), "the XGBoost model") != NULL, "%s", ecgx_last_error());
+    /* the second finding: two trees with one "id" (XGBoost freed a tree twice) */
+    CHECK(ecgx_trees_load("fuzz/corpus/fuzz_trees/regress_double_free_tree_id.json", &m) < 0 && !m);
+    CHECK_MSG(strstr(ecgx_last_error(), "its \"id\" is not 1") != NULL, "%s", ecgx_last_error());
+    size_t n = 0;
+    char *ok = test_slurp("fuzz/corpus/fuzz_trees/sex_tiny.json", &n);
+    CHECK(ok != NULL);
+    if (!ok) return;
+    CHECK_OK(ecgx_trees_load("fuzz/corpus/fuzz_trees/sex_tiny.json", &m)); /* the unmutated file loads */
+    ecgx_trees_free(m);
+    m = NULL;
+    char *at = strstr(ok, "left_children\\\":[1,");
+    CHECK(at != NULL);
+    if (at) {
+        at[strlen("left_children\\\":[")] = '0';
+        char path[600];
+        snprintf(path, sizeof path, "%s/cycle.json", test_tmpdir());
+        FILE *f = fopen(path, "wb");
+        fwrite(ok, 1, n, f);
+        fclose(f);
+        CHECK(ecgx_trees_load(path, &m) < 0 && !m);
+        CHECK_MSG(strstr(ecgx_last_error(), "out of order or range") != NULL, "%s", ecgx_last_error());
+    }
+    free(ok);
+}
+
 int main(void)
 {
     RUN(test_columns_and_words);
@@ -499,6 +534,7 @@ int main(void)
     RUN(test_round_trip_and_rfe);
     RUN(test_figures);
     RUN(test_bad_input);
+    RUN(test_malformed_models);
     RUN(test_real_table);
     return check_finish();
 }

@@ -205,8 +205,10 @@ int ecgx_trees_load(const char *path, ecgx_trees **out)
         }
         if (rc) break;
         const char *ms = model->valuestring;
+        char what[160];
+        snprintf(what, sizeof what, "%s: class %s: the XGBoost model", path, k->name);
+        if ((rc = trees_xgb_model_check(ms, k->nf, what)) < 0) break;
         if (XGBoosterCreate(NULL, 0, &k->bst) || XGBoosterLoadModelFromBuffer(k->bst, ms, (bst_ulong)strlen(ms))) {
-            char what[160];
             snprintf(what, sizeof what, "model of class %s in %s", k->name, path);
             rc = trees_xgb_error(what);
         }

@@ -34,6 +34,12 @@ struct ecgx_trees {
 /* XGBoost's last error as an ecgx error. */
 int trees_xgb_error(const char *what);
 
+/* The structure of an XGBoost JSON model checked before XGBoost loads it
+ * (its own loader does not, and its predictor then reads out of bounds):
+ * gbtree, one scalar-leaf tree per round, n_features features, every tree a
+ * proper binary tree. 0, or ECGX_ERR_FORMAT naming `what`. */
+int trees_xgb_model_check(const char *json, int n_features, const char *what);
+
 /* A DMatrix of the given rows (NULL: all n) and feature columns of x
  * (n_cols wide), labels y (may be NULL); missing values NaN. */
 int trees_dmatrix(const double *x, int n_cols, const int *rows, int n, const int *feat, int nf, const float *y,
