@@ -185,6 +185,33 @@ void nn_affine_sample(int C, int L, const float *x, const float *scale, const fl
     }
 }
 
+/* Training-mode batch norm of channel c once its batch mean and (biased)
+ * variance over N values are known: the saved statistics for backward, the
+ * output, and the running statistics (PyTorch's unbiased variance). One
+ * process's pass and the sharded pass (sums all-reduced over ranks) share it. */
+static void bn_train_channel(int B, int C, int L, int c, const float *x, float *y, const float *gamma,
+                             const float *beta, double mean, double var, double N, float *rmean, float *rvar,
+                             float eps, float momentum, float *save)
+{
+    float mf = (float)mean;
+    float inv = (float)(1.0 / sqrt(var + eps));
+    save[c] = mf;
+    save[C + c] = inv;
+    float g = gamma ? gamma[c] : 1.0f, bb = beta ? beta[c] : 0.0f;
+    float a = g * inv, sh = bb - mf * g * inv;
+    for (int b = 0; b < B; b++) {
+        const float *xr = x + ((int64_t)b * C + c) * L;
+        float *yr = y + ((int64_t)b * C + c) * L;
+#pragma omp simd
+        for (int t = 0; t < L; t++) yr[t] = xr[t] * a + sh;
+    }
+    if (rmean) {
+        double unbiased = N > 1 ? var * N / (N - 1) : var;
+        rmean[c] = (float)((1.0 - momentum) * rmean[c] + momentum * mean);
+        rvar[c] = (float)((1.0 - momentum) * rvar[c] + momentum * unbiased);
+    }
+}
+
 void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float *gamma,
                      const float *beta, float *rmean, float *rvar, float eps, float momentum,
                      float *save)
@@ -201,7 +228,6 @@ void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float 
             sum += s;
         }
         double mean = sum / N, ss = 0.0;
-        float mf = (float)mean;
         for (int b = 0; b < B; b++) {
             const float *xr = x + ((int64_t)b * C + c) * L;
             double s = 0.0;
@@ -213,22 +239,7 @@ void nn_bn_train_fwd(int B, int C, int L, const float *x, float *y, const float 
             ss += s;
         }
         double var = ss / N;
-        float inv = (float)(1.0 / sqrt(var + eps));
-        save[c] = mf;
-        save[C + c] = inv;
-        float g = gamma ? gamma[c] : 1.0f, bb = beta ? beta[c] : 0.0f;
-        float a = g * inv, sh = bb - mf * g * inv;
-        for (int b = 0; b < B; b++) {
-            const float *xr = x + ((int64_t)b * C + c) * L;
-            float *yr = y + ((int64_t)b * C + c) * L;
-#pragma omp simd
-            for (int t = 0; t < L; t++) yr[t] = xr[t] * a + sh;
-        }
-        if (rmean) {
-            double unbiased = N > 1 ? var * N / (N - 1) : var;
-            rmean[c] = (float)((1.0 - momentum) * rmean[c] + momentum * mean);
-            rvar[c] = (float)((1.0 - momentum) * rvar[c] + momentum * unbiased);
-        }
+        bn_train_channel(B, C, L, c, x, y, gamma, beta, mean, var, N, rmean, rvar, eps, momentum, save);
     }
 }
 
@@ -317,23 +328,7 @@ void nn_bn_train_fwd_sharded(int B, int C, int L, int n_shards, const float *x, 
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double mean = sum[c] / N, var = ss[c] / N;
-        float mf = (float)mean;
-        float inv = (float)(1.0 / sqrt(var + eps));
-        save[c] = mf;
-        save[C + c] = inv;
-        float g = gamma ? gamma[c] : 1.0f, bb = beta ? beta[c] : 0.0f;
-        float a = g * inv, sh = bb - mf * g * inv;
-        for (int b = 0; b < B; b++) {
-            const float *xr = x + ((int64_t)b * C + c) * L;
-            float *yr = y + ((int64_t)b * C + c) * L;
-#pragma omp simd
-            for (int t = 0; t < L; t++) yr[t] = xr[t] * a + sh;
-        }
-        if (rmean) {
-            double unbiased = N > 1 ? var * N / (N - 1) : var;
-            rmean[c] = (float)((1.0 - momentum) * rmean[c] + momentum * mean);
-            rvar[c] = (float)((1.0 - momentum) * rvar[c] + momentum * unbiased);
-        }
+        bn_train_channel(B, C, L, c, x, y, gamma, beta, mean, var, N, rmean, rvar, eps, momentum, save);
     }
 }
 
