@@ -18,6 +18,14 @@ extern "C" {
 #define ECGX_VERSION_PATCH 0
 #define ECGX_VERSION_STRING "0.1.0"
 
+/* Marks a function as part of libecgx's public ABI. The library is built
+ * with -fvisibility=hidden, so anything without this mark stays internal. */
+#if defined(__GNUC__)
+#define ECGX_API __attribute__((visibility("default")))
+#else
+#define ECGX_API
+#endif
+
 typedef enum ecgx_status {
     ECGX_OK = 0,
     ECGX_ERR_IO = -1,          /* a file could not be opened, read or written */
